@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Fetch real foreign binaries from Debian's archive for the tests and
+# benchmarks: busybox-static, hello and libc6 for each architecture, unpacked
+# into .fixtures/<debian-arch>/root (a minimal root filesystem with /bin/sh).
+# Idempotent: an architecture already unpacked is skipped. Needs the foreign
+# architectures added by scripts/install-deps.sh.
+set -u
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh || echo "fetch-fixtures: some host packages are missing; tests that need them will skip" >&2
+ARCHES="${XARCH_FOREIGN_ARCHES:-arm64 armhf armel i386 mips64el mipsel ppc64el s390x}"
+PKGS="${XARCH_FIXTURE_PKGS:-busybox-static hello libc6}"
+DEST=.fixtures
+mkdir -p "$DEST/debs"
+status=0
+for a in $ARCHES; do
+  root="$DEST/$a/root"
+  [ -f "$DEST/$a/.done" ] && continue
+  rm -rf "$DEST/$a"; mkdir -p "$root"
+  ok=1
+  for p in $PKGS; do
+    deb=$(ls "$DEST/debs/${p}_"*"_$a.deb" 2>/dev/null | head -1)
+    if [ -z "$deb" ]; then
+      (cd "$DEST/debs" && apt-get download -qq "$p:$a" >/dev/null 2>&1)
+      deb=$(ls "$DEST/debs/${p}_"*"_$a.deb" 2>/dev/null | head -1)
+    fi
+    if [ -z "$deb" ]; then echo "fetch-fixtures: could not download $p:$a" >&2; ok=0; continue; fi
+    dpkg -x "$deb" "$root" || ok=0
+  done
+  if [ -x "$root/bin/busybox" ]; then
+    for t in sh ls cat echo uname wc true false sleep id env mkdir rm; do
+      [ -e "$root/bin/$t" ] || ln -s busybox "$root/bin/$t"
+    done
+  fi
+  mkdir -p "$root/tmp" "$root/proc" "$root/dev" "$root/sys" "$root/etc"
+  if [ $ok = 1 ]; then touch "$DEST/$a/.done"; else status=1; fi
+done
+exit 0

@@ -1,0 +1,98 @@
+// The only place that touches process streams. Commands receive an Io so
+// tests can run them in-process and capture what they print.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { XarchError, isXarchError } from '../errors.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** stdout is a terminal: human tables, colours, progress lines. */
+  readonly isTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export function processIo(): Io {
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** An Io that records output, for tests and for nested command calls. */
+export function bufferIo(opts: Partial<Pick<Io, 'isTTY' | 'env' | 'cwd'>> = {}): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(t: string) { io.stdout += t; },
+    err(t: string) { io.stderr += t; },
+    isTTY: opts.isTTY ?? false,
+    stderrIsTTY: false,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd ?? process.cwd(),
+  };
+  return io;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed<V> {
+  values: V;
+  positionals: string[];
+}
+
+/**
+ * parseArgs with the conventions every command shares: `--help`/`-h` and
+ * `--json` always exist, unknown flags are usage errors (exit 2).
+ */
+export function parseCommand<O extends Options>(argv: string[], options: O, allowPositionals = true) {
+  const all = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, ...options } as const;
+  try {
+    const r = parseArgs({ args: argv, options: all, allowPositionals, strict: true });
+    return r as unknown as Parsed<{ [K in keyof typeof all]?: any }>;
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+/** One line, plus a hint line: what every failure looks like to a person. */
+export function formatError(e: unknown): string {
+  if (isXarchError(e)) {
+    let s = `xarch: ${e.message}`;
+    if (e.hint) s += `\n  hint: ${e.hint}`;
+    return s + '\n';
+  }
+  if (e instanceof UsageError) return `xarch: ${e.message}\n`;
+  const msg = e instanceof Error ? e.message : String(e);
+  return `xarch: internal error: ${msg}\n  hint: this is a bug in xarch; please report it with the command you ran\n`;
+}
+
+export function errorJson(e: unknown): Record<string, unknown> {
+  if (isXarchError(e)) return e.toJSON();
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Print one JSON value as one line. */
+export function jsonLine(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+}
+
+/** Render rows as an aligned text table (human output). */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export { XarchError };

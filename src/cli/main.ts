@@ -1,0 +1,99 @@
+// The CLI entry: picks a command, loads only that command's module (start-up
+// stays close to bare Node), and turns errors into one line and an exit code.
+import { readFileSync } from 'node:fs';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, type Io } from './io.js';
+
+export interface CommandModule {
+  help: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+// Each command lives in its own module under ./commands and is imported only
+// when it runs.
+export const COMMANDS: Record<string, CommandEntry> = {
+  inspect: { summary: 'read ELF headers: class, byte order, ABI, loader, target', load: () => import('./commands/inspect.js') },
+  arches: { summary: 'list the QEMU targets and every name they go by', load: () => import('./commands/arches.js') },
+  rule: { summary: 'check, lint and derive binfmt_misc registration strings', load: () => import('./commands/rule.js') },
+  which: { summary: 'predict which binfmt_misc entry the kernel runs for a file', load: () => import('./commands/which.js') },
+  emulators: { summary: 'find QEMU user-mode emulators on this machine', load: () => import('./commands/emulators.js') },
+  install: { summary: 'register handlers for foreign architectures', load: () => import('./commands/install.js') },
+  uninstall: { summary: "remove handlers (xarch's own by default)", load: () => import('./commands/uninstall.js') },
+  enable: { summary: 'enable handlers', load: () => import('./commands/enable.js') },
+  disable: { summary: 'disable handlers', load: () => import('./commands/disable.js') },
+  status: { summary: 'show every binfmt_misc entry and kernel features', load: () => import('./commands/status.js') },
+  export: { summary: 'render rules as binfmt.d, Debian binfmts or JSON', load: () => import('./commands/export.js') },
+  apply: { summary: 'register rules from binfmt.d and Debian binfmts configuration', load: () => import('./commands/apply.js') },
+  verify: { summary: 'self-test: run a tiny probe for each architecture', load: () => import('./commands/verify.js') },
+  run: { summary: 'run one foreign program through its emulator, no registration', load: () => import('./commands/run.js') },
+  shell: { summary: 'enter a foreign root filesystem, rootless', load: () => import('./commands/shell.js') },
+  doctor: { summary: 'explain why a foreign program does not run', load: () => import('./commands/doctor.js') },
+  scan: { summary: 'count the architectures of the ELF files in trees and images', load: () => import('./commands/scan.js') },
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return `Usage: xarch COMMAND [OPTIONS] [ARGS...]
+
+Run programs built for other CPU architectures through QEMU and binfmt_misc.
+
+Commands:
+${lines.join('\n')}
+
+Every command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage.
+`;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
+    io.out(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`xarch ${version()}\n`);
+    return EXIT_OK;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const close = Object.keys(COMMANDS).filter((c) => c.startsWith(name.slice(0, 2)));
+    io.err(`xarch: unknown command '${name}'${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}\n  hint: run 'xarch --help' for the list\n`);
+    return EXIT_USAGE;
+  }
+  let mod: CommandModule;
+  try {
+    mod = await entry.load();
+  } catch (e) {
+    io.err(`xarch: command '${name}' is not available in this build: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const dd = rest.indexOf('--');
+    const h = rest.findIndex((a) => a === '--help' || a === '-h');
+    if (dd === -1 || h < dd) {
+      io.out(mod.help.endsWith('\n') ? mod.help : mod.help + '\n');
+      return EXIT_OK;
+    }
+  }
+  try {
+    return await mod.run(rest, io);
+  } catch (e) {
+    io.err(formatError(e));
+    if (e instanceof UsageError) {
+      io.err(`  hint: run 'xarch ${name} --help'\n`);
+      return EXIT_USAGE;
+    }
+    return EXIT_FAILURE;
+  }
+}
