@@ -1,0 +1,4 @@
+// Public library API. Re-exports only; the library never prints or exits.
+export * from './errors.js';
+export * from './arch.js';
+export { sandboxArgv, sandboxSupport, DEFAULT_BINFMT_DIR } from './sandbox.js';

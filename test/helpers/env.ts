@@ -1,0 +1,57 @@
+// Shared test helpers: where the real fixtures are, and how to skip with a
+// printed reason when the machine lacks something.
+import { existsSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { sandboxArgv, sandboxSupport } from '../../src/sandbox.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FIXTURES = path.join(REPO, '.fixtures');
+export const CLI = path.join(REPO, 'bin', 'xarch.js');
+
+/** Debian architectures the fixture script fetches. */
+export const DEBIAN_ARCHES = ['arm64', 'armhf', 'armel', 'i386', 'mips64el', 'mipsel', 'ppc64el', 's390x'] as const;
+export type DebianArch = (typeof DEBIAN_ARCHES)[number];
+
+/** The unpacked root (busybox-static, hello, libc6) of one Debian architecture, or undefined. */
+export function fixtureRoot(arch: DebianArch): string | undefined {
+  const root = path.join(FIXTURES, arch, 'root');
+  return existsSync(path.join(FIXTURES, arch, '.done')) ? root : undefined;
+}
+
+/** Returns a skip reason (string) or false; use as `{ skip: needFixture('arm64') }`. */
+export function needFixture(arch: DebianArch): string | false {
+  const r = fixtureRoot(arch) ? false : `no ${arch} fixtures: run 'bash scripts/fetch-fixtures.sh'`;
+  if (r) console.log(`# skip reason: ${r}`);
+  return r;
+}
+
+export function needSandbox(): string | false {
+  const s = sandboxSupport();
+  if (!s.ok) console.log(`# skip reason: ${s.reason}`);
+  return s.ok ? false : s.reason;
+}
+
+export function needCommand(cmd: string, pkg: string): string | false {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`]);
+  const reason = r.status === 0 ? false : `${cmd} is not installed (apt-get install ${pkg})`;
+  if (reason) console.log(`# skip reason: ${reason}`);
+  return reason;
+}
+
+/** Run the built CLI. */
+export function xarch(args: string[], opts: { input?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, cwd: opts.cwd });
+}
+
+/** Run argv inside a private binfmt_misc instance (a new user namespace). */
+export function inSandbox(argv: string[], opts: { input?: string; setup?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
+  const a = sandboxArgv(argv, opts.setup === undefined ? {} : { setup: opts.setup });
+  return spawnSync(a[0]!, a.slice(1), { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 << 20 });
+}
+
+/** Run the built CLI inside a private binfmt_misc instance. */
+export function xarchInSandbox(args: string[], opts: { setup?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
+  return inSandbox([process.execPath, CLI, ...args], opts);
+}
