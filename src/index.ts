@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './arch.js';
 export { sandboxArgv, sandboxSupport, DEFAULT_BINFMT_DIR } from './sandbox.js';
+export * from './rule.js';
