@@ -5,6 +5,8 @@ import { opendirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, errnoOf } from './errors.js';
 import { DEFAULT_BINFMT_DIR } from './sandbox.js';
+import { parseEntry } from './rule.js';
+import type { LiveEntry } from './match.js';
 
 export { DEFAULT_BINFMT_DIR };
 
@@ -83,4 +85,53 @@ export function binfmtDirError(e: unknown, p: string): XarchError {
     });
   }
   return new XarchError('BINFMT_UNAVAILABLE', `cannot read ${p}: ${(e as Error).message}`, { path: p, errno, cause: e });
+}
+
+// ---------------------------------------------------------------- read side (entries as rules)
+
+/**
+ * Entry names as byte strings (one char per byte, see src/rule.ts), newest
+ * registration first: the same raw readdir order as listEntryNames, but
+ * without decoding names as UTF-8, so names with arbitrary bytes survive.
+ */
+export function listEntryByteNames(dir: string = DEFAULT_BINFMT_DIR): string[] {
+  let d;
+  try {
+    // Node supports 'buffer' here at run time; its types only list text encodings.
+    d = opendirSync(dir, { encoding: 'buffer' as BufferEncoding });
+  } catch (e) {
+    throw binfmtDirError(e, dir);
+  }
+  const names: string[] = [];
+  try {
+    for (let ent = d.readSync(); ent !== null; ent = d.readSync()) {
+      const name = Buffer.from(ent.name as unknown as Uint8Array).toString('latin1');
+      if (!CONTROL_FILES.has(name)) names.push(name);
+    }
+  } finally {
+    d.closeSync();
+  }
+  return names;
+}
+
+/**
+ * Every entry of a live binfmt_misc directory, parsed, newest registration
+ * first (the order the kernel tries them). An entry removed between the
+ * listing and the read is skipped.
+ */
+export function readLiveEntries(dir: string = DEFAULT_BINFMT_DIR): LiveEntry[] {
+  const out: LiveEntry[] = [];
+  for (const name of listEntryByteNames(dir)) {
+    const p = Buffer.concat([Buffer.from(dir + '/'), Buffer.from(name, 'latin1')]);
+    let text: string;
+    try {
+      text = readFileSync(p, 'latin1');
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') continue;
+      throw binfmtDirError(e, path.join(dir, name));
+    }
+    const { rule, enabled } = parseEntry(name, text);
+    out.push({ name, enabled, rule });
+  }
+  return out;
 }
