@@ -1,7 +1,7 @@
 // The live binfmt_misc directory: the IO edge for reading (and, later,
 // writing) the kernel's entries. Every function takes the directory, so a
 // private instance or a test directory can stand in for the global one.
-import { opendirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, opendirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, errnoOf } from './errors.js';
 import { DEFAULT_BINFMT_DIR } from './sandbox.js';
@@ -134,4 +134,24 @@ export function readLiveEntries(dir: string = DEFAULT_BINFMT_DIR): LiveEntry[] {
     out.push({ name, enabled, rule });
   }
   return out;
+}
+
+/**
+ * The errno open_exec() would give for an F rule's interpreter at
+ * registration, or null when it opens: missing → ENOENT, a directory, a
+ * non-regular file or a file without execute permission → EACCES. A
+ * relative path is resolved against `cwd` (the kernel uses the writer's
+ * working directory). Not detected: noexec mounts (EACCES too).
+ */
+export function interpreterOpenErrno(interpreter: string, cwd: string = process.cwd()): string | null {
+  // Byte strings throughout (see src/rule.ts): cwd is text, so encode it first.
+  const p = Buffer.from(path.resolve(Buffer.from(cwd, 'utf8').toString('latin1'), interpreter), 'latin1');
+  try {
+    const st = statSync(p);
+    if (!st.isFile()) return 'EACCES';
+    accessSync(p, fsConstants.X_OK);
+    return null;
+  } catch (e) {
+    return errnoOf(e) ?? 'EACCES';
+  }
 }
