@@ -3,3 +3,5 @@ export * from './errors.js';
 export * from './arch.js';
 export { sandboxArgv, sandboxSupport, DEFAULT_BINFMT_DIR } from './sandbox.js';
 export * from './rule.js';
+export * from './match.js';
+export * from './lint.js';
