@@ -53,7 +53,7 @@ export function hostSampleHeaders(hostMachine: string): HostSample[] {
   for (const t of hostTargets(hostMachine)) {
     for (const type of [ET_EXEC, ET_DYN]) {
       for (const osabi of [ELFOSABI_SYSV, ELFOSABI_GNU]) {
-        out.push({ label: `a ${t.name} ${type === ET_DYN ? 'PIE' : 'executable'} (OSABI ${osabi === ELFOSABI_GNU ? 'GNU' : 'SYSV'})`, head: elfHeaderFor(t, type, osabi), path: '/usr/bin/true' });
+        out.push({ label: `${t.name} ${type === ET_DYN ? 'PIE' : 'executable'} (OSABI ${osabi === ELFOSABI_GNU ? 'GNU' : 'SYSV'})`, head: elfHeaderFor(t, type, osabi), path: '/usr/bin/true' });
       }
     }
   }

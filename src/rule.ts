@@ -85,6 +85,7 @@ export function textToByteString(text: string): string {
 /**
  * Show a byte string to a person: decoded as UTF-8 when it is valid UTF-8,
  * with control bytes (and, for invalid UTF-8, bytes >= 0x80) as \xHH.
+ * Backslashes are left as they are: this is for reading, not round trips.
  */
 export function displayBytes(s: string): string {
   const bytes = stringBytes(s);
@@ -95,7 +96,7 @@ export function displayBytes(s: string): string {
     text = s.replace(/[\u0080-\u00ff]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
   }
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f\\]/g, (c) => (c === '\\' ? '\\\\' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
 export function toHex(b: Uint8Array): string {
