@@ -1,9 +1,100 @@
-// Placeholder until this command is implemented; it says so and fails.
-import type { Io } from '../io.js';
-import { XarchError } from '../../errors.js';
+// xarch which FILE...: the binfmt_misc entry the kernel would run for each file.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { fromSystemError, XarchError } from '../../errors.js';
+import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries } from '../../kernel.js';
+import { whichEntry, type NearMiss } from '../../match.js';
+import { BINPRM_BUF_SIZE, displayBytes, textToByteString } from '../../rule.js';
 
-export const help = 'Usage: xarch which [--json]\n\nNot implemented in this build yet.\n';
+export const help = `Usage: xarch which FILE... [--binfmt-dir DIR] [--json]
 
-export async function run(_argv: string[], _io: Io): Promise<number> {
-  throw new XarchError('INTERNAL', "'xarch which' is not implemented in this build yet", { hint: 'upgrade xarch' });
+Predict which binfmt_misc entry the kernel runs when FILE is executed, in the
+kernel's order: newest registration first, disabled entries skipped, the
+first match final; magic compared on the first 256 bytes (zero-padded past
+end-of-file), extensions on the text after the last '.' of FILE as typed
+(give the path exactly as it would be passed to exec). For files no entry
+matches, the nearest entries are shown with the first byte that differs.
+
+  --binfmt-dir DIR   the binfmt_misc mount to read (default ${DEFAULT_BINFMT_DIR})
+  --json             one line per file:
+                     {"file","entry":name|null,"interpreter","flags","reason",
+                      "nearMisses":[{"name","reason","firstDiff":{"offset","fileByte","magicByte","mask"}}],
+                      "skipped":[disabled entries passed over]}
+
+Registration order comes from the raw readdir order of the binfmt_misc
+directory, which on Linux 6.x lists the newest entry first.
+Exit 0 when every file has an entry, 1 when one has none or cannot be read.
+`;
+
+function readHead(file: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw fromSystemError(e, file, 'file');
+  }
+  try {
+    if (fstatSync(fd).isDirectory()) {
+      throw new XarchError('PATH_NOT_FILE', `${file} is a directory, not a file (exec would fail with EACCES)`, { path: file, errno: 'EISDIR' });
+    }
+    const b = new Uint8Array(BINPRM_BUF_SIZE);
+    const n = readSync(fd, b, 0, b.length, 0);
+    return b.subarray(0, n);
+  } catch (e) {
+    throw fromSystemError(e, file, 'file');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function missJson(m: NearMiss): Record<string, unknown> {
+  const o: Record<string, unknown> = { name: m.name, reason: m.reason };
+  if (m.firstDiff) o.firstDiff = { offset: m.firstDiff.offset, fileByte: m.firstDiff.actual, magicByte: m.firstDiff.expected, mask: m.firstDiff.mask };
+  if (m.matched !== undefined) o.matchedBytes = m.matched;
+  if (m.extension !== undefined) o.extension = m.extension;
+  return o;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { 'binfmt-dir': { type: 'string' } });
+  if (positionals.length === 0) throw new UsageError('which needs at least one FILE');
+  const dir: string = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
+  const entries = readLiveEntries(dir);
+  const enabled = readGlobalStatus(dir) === 'enabled';
+  let failed = false;
+  for (const file of positionals) {
+    let head: Uint8Array;
+    try {
+      head = readHead(file.startsWith('/') ? file : `${io.cwd}/${file}`);
+    } catch (e) {
+      failed = true;
+      const err = e instanceof XarchError ? e : fromSystemError(e, file);
+      if (values.json) jsonLine(io, { file, entry: null, error: err.toJSON() });
+      else io.out(`${file}: error: ${err.message}\n`);
+      continue;
+    }
+    const w = whichEntry(entries, enabled, head, textToByteString(file));
+    if (!w.entry) failed = true;
+    if (values.json) {
+      jsonLine(io, {
+        file,
+        entry: w.entry?.name ?? null,
+        interpreter: w.entry?.rule.interpreter ?? null,
+        flags: w.entry?.rule.flags ?? null,
+        reason: w.reason,
+        nearMisses: w.nearMisses.map(missJson),
+        skipped: w.skipped,
+      });
+      continue;
+    }
+    if (w.entry) {
+      const f = w.entry.rule.flags;
+      io.out(`${file}: ${displayBytes(w.entry.name)} → ${displayBytes(w.entry.rule.interpreter)}${f ? ` (flags ${f})` : ''}\n  ${w.reason}\n`);
+    } else {
+      io.out(`${file}: no entry\n  ${w.reason}\n`);
+    }
+    for (const m of w.nearMisses) io.out(`  not ${displayBytes(m.name)}: ${m.reason}\n`);
+    if (w.skipped.length) io.out(`  skipped (disabled): ${w.skipped.map(displayBytes).join(', ')}\n`);
+  }
+  return failed ? EXIT_FAILURE : EXIT_OK;
 }
