@@ -16,6 +16,7 @@ export type LintCode =
   | 'RELATIVE_INTERPRETER'
   | 'F_DYNAMIC_INTERPRETER'
   | 'C_FLAG'
+  | 'O_SCRIPT_INTERPRETER'
   | 'MASK_IGNORES_MAGIC';
 
 export interface LintFinding {
@@ -39,7 +40,7 @@ export interface LintContext {
   /** Headers of real host executables, when the caller could read some. */
   hostSamples?: readonly HostSample[];
   /** What the caller learned about the interpreter file (from its ELF header). */
-  interpreter?: { linkage: 'static' | 'static-pie' | 'dynamic'; loader?: string | null } | null;
+  interpreter?: { linkage: 'static' | 'static-pie' | 'dynamic' | 'script'; loader?: string | null } | null;
 }
 
 const ET_EXEC = 2;
@@ -154,6 +155,17 @@ export function lint(rule: Rule, ctx: LintContext): LintFinding[] {
       code: 'F_DYNAMIC_INTERPRETER', severity: 'warning',
       message: `F pins the interpreter file, but it is dynamically linked${ctx.interpreter.loader ? ` (loader ${ctx.interpreter.loader})` : ''}: its loader and libraries are still looked up at exec time, so it fails inside chroots and containers that lack them`,
       fix: 'use a statically linked emulator (qemu-<cpu>-static from qemu-user-static)',
+    });
+  }
+
+  // Observed on Linux 6.18 (test/kernel-diff.test.ts): with O or C the
+  // interpreter must be loaded directly; a #! script there makes every exec
+  // of a matching file fail with ENOEXEC (exec_binprm, have_execfd).
+  if (rule.flags.includes('O') && ctx.interpreter?.linkage === 'script') {
+    findings.push({
+      code: 'O_SCRIPT_INTERPRETER', severity: 'error',
+      message: 'with O (or C) the kernel refuses a #! script as interpreter at exec time: every matching exec fails with ENOEXEC',
+      fix: 'point the rule at a binary interpreter, or drop O and C',
     });
   }
 

@@ -104,7 +104,9 @@ export function describeMiss(rule: Rule, m: MatchResult): string {
 /**
  * Which entry the kernel runs: `entries` newest registration first (the
  * kernel's list order), disabled entries skipped, the first match final (no
- * fall-through even if its interpreter then fails to open). `globalEnabled`
+ * fall-through even if its interpreter then fails to open; observed on 6.18:
+ * an O or C entry whose interpreter is a #! script is still chosen, and the
+ * exec then fails with ENOEXEC). `globalEnabled`
  * is the `status` file; when it is disabled no entry runs.
  */
 export function whichEntry(entries: readonly LiveEntry[], globalEnabled: boolean, head: Uint8Array, execPath: string, nearMissCount = 3): WhichResult {

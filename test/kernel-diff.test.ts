@@ -5,11 +5,12 @@
 // name, exec files through them, and compare with `xarch which`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inSandbox, needSandbox, CLI } from './helpers/env.js';
-import { parseRegister, renderEntry, escapeHex, byteString } from '../src/rule.js';
+import { parseRegister, renderEntry, renderRegister, escapeHex, byteString, type Rule } from '../src/rule.js';
+import { matchRule } from '../src/match.js';
 import { interpreterOpenErrno } from '../src/kernel.js';
 
 // Runs inside the namespace: one write(2) per case on a fresh fd, then reads
@@ -248,3 +249,149 @@ test('registration: the kernel agrees with parseRegister/renderEntry on generate
 });
 
 export { CLI, byteString };
+
+// ---------------------------------------------------------------- exec vs `xarch which`
+
+// Runs inside the namespace: per scenario, clear the instance, apply the
+// registration ops, exec every file (handlers print "handler-NAME"), and ask
+// `xarch which --json` about the same paths.
+const EXEC_DRIVER = String.raw`
+const fs = require('fs');
+const { spawnSync } = require('child_process');
+const plan = JSON.parse(fs.readFileSync(0, 'utf8'));
+const dir = '/proc/sys/fs/binfmt_misc';
+const w = (p, data) => { const fd = fs.openSync(p, 'w'); try { fs.writeSync(fd, Buffer.from(data, 'latin1')); } finally { fs.closeSync(fd); } };
+const out = [];
+for (const sc of plan.scenarios) {
+  w(dir + '/status', '-1');
+  w(dir + '/status', '1');
+  const errors = [];
+  for (const op of sc.ops) {
+    try {
+      if (op.op === 'register') w(dir + '/register', op.line);
+      else if (op.op === 'status') w(dir + '/status', op.value);
+      else w(dir + '/' + op.name, op.value);
+    } catch (e) { errors.push(op.op + ' ' + (op.name || op.line) + ': ' + e.code); }
+  }
+  const actual = sc.files.map((f) => {
+    const r = spawnSync(f, ['arg1'], { cwd: plan.cwd, encoding: 'latin1', timeout: 10000 });
+    const m = /^handler-(\S+)/.exec(r.stdout || '');
+    return m ? m[1] : null;
+  });
+  const wr = spawnSync(process.execPath, [plan.cli, 'which', '--json', ...sc.files], { cwd: plan.cwd, encoding: 'utf8' });
+  out.push({ errors, actual, which: wr.stdout, whichErr: wr.stderr });
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+test('exec: the handler the kernel runs is the one `xarch which` predicts', { skip: needSandbox() }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-exec-'));
+  try {
+    const hdir = path.join(tmp, 'handlers');
+    const fdir = path.join(tmp, 'files');
+    mkdirSync(hdir);
+    mkdirSync(fdir);
+    mkdirSync(path.join(fdir, 'd.foo'));
+    const r = rng(777);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+    const first = [0x51, 0x5a, 0x57]; // 'Q' 'Z' 'W': in no ELF header's first 24 bytes, nor in "#!"
+    const alphabet = [0x51, 0x5a, 0x57, 0x00, 0x01, 0xff, 0x41];
+    const masks = [0xff, 0xff, 0x00, 0xf0, 0x0f, 0xfe];
+    const exts = ['foo', 'bar', 'FOO', 'gz', 'x'];
+    // Flags stay within P: observed on 6.18, an O (or C) handler whose
+    // interpreter is itself a #! script makes every exec fail with ENOEXEC
+    // (fs/exec.c exec_binprm refuses a second interpreter level once
+    // have_execfd is set), so the sh fallback of execvp runs the file instead.
+    // Files the kernel execs on the way (the handlers' /bin/sh, node for
+    // `xarch which`, the handler scripts): no rule may match them.
+    const protectedHeads: { head: Uint8Array; p: string }[] = [];
+    for (const p of ['/bin/sh', process.execPath, '/usr/bin/env']) {
+      try { protectedHeads.push({ head: new Uint8Array(readFileSync(realpathSync(p))).subarray(0, 256), p }); } catch { /* absent */ }
+    }
+    let handlerCount = 0;
+    const handler = (name: string) => {
+      const p = path.join(hdir, `h-${name}`);
+      writeFileSync(p, `#!/bin/sh\necho handler-${name} "$@"\n`);
+      chmodSync(p, 0o755);
+      handlerCount++;
+      return p;
+    };
+    const scenarios: { ops: { op: string; line?: string; name?: string; value?: string }[]; files: string[]; rules: Rule[] }[] = [];
+    let fileNo = 0;
+    for (let s = 0; s < 40; s++) {
+      const rules: Rule[] = [];
+      const nRules = 2 + Math.floor(r() * 10);
+      for (let i = 0; i < nRules; i++) {
+        const name = `s${s}r${i}`;
+        let rule: Rule;
+        if (r() < 0.25) {
+          rule = { name, type: 'E', offset: 0, magic: new Uint8Array(0), mask: null, extension: pick(exts), interpreter: handler(name), flags: pick(['', 'P']) };
+        } else {
+          const len = 1 + Math.floor(r() * 4);
+          const magic = Uint8Array.from({ length: len }, (_, j) => (j === 0 ? pick(first) : pick(alphabet)));
+          const mask = r() < 0.5 ? null : Uint8Array.from({ length: len }, (_, j) => (j === 0 ? 0xff : pick(masks)));
+          const offset = r() < 0.6 ? 0 : Math.floor(r() * 9);
+          rule = { name, type: 'M', offset, magic, mask, extension: '', interpreter: handler(name), flags: pick(['', 'P']) };
+        }
+        if (protectedHeads.some((h) => matchRule(rule, h.head, h.p).matches)) continue;
+        rules.push(rule);
+      }
+      const ops: { op: string; line?: string; name?: string; value?: string }[] = rules.map((ru) => ({ op: 'register', line: renderRegister(ru) }));
+      for (const ru of rules) {
+        const x = r();
+        if (x < 0.15) ops.push({ op: 'entry', name: ru.name, value: '0' });
+        else if (x < 0.25) ops.push({ op: 'entry', name: ru.name, value: '-1' }, { op: 'register', line: renderRegister(ru) });
+        else if (x < 0.3) ops.push({ op: 'entry', name: ru.name, value: '0' }, { op: 'entry', name: ru.name, value: '1' });
+      }
+      if (s === 7) ops.push({ op: 'status', value: '0' });
+      const files: string[] = [];
+      for (let f = 0; f < 15; f++) {
+        let head: number[];
+        const y = r();
+        if (y < 0.5 && rules.length) {
+          // Built to (almost) match a random rule: its magic at its offset, masked bits randomised.
+          const ru = pick(rules);
+          head = Array.from({ length: ru.offset }, () => pick(alphabet));
+          ru.magic.forEach((b, j) => head.push(r() < 0.1 ? pick(alphabet) : (b & (ru.mask?.[j] ?? 0xff)) | (pick(alphabet) & ~(ru.mask?.[j] ?? 0xff) & 0xff)));
+          if (r() < 0.3) while (head.length && head[head.length - 1] === 0) head.pop(); // rely on zero padding
+        } else if (y < 0.7) {
+          head = Array.from({ length: Math.floor(r() * 4) }, () => pick(alphabet)); // short files
+        } else {
+          head = Array.from({ length: 1 + Math.floor(r() * 12) }, () => pick(alphabet));
+        }
+        if (head.length && !first.includes(head[0]!) && r() < 0.8) head[0] = pick(first);
+        if (head[0] === 0x23 || head[0] === 0x7f) head[0] = 0x51;
+        const ext = pick(['', '', '.foo', '.FOO', '.bar', '.tar.gz', '.x', '.']);
+        const base = `f${fileNo++}${ext}`;
+        const rel = r() < 0.15 ? path.join('d.foo', base) : base;
+        writeFileSync(path.join(fdir, rel), Uint8Array.from(head));
+        chmodSync(path.join(fdir, rel), 0o755);
+        files.push(r() < 0.3 ? `./${rel}` : path.join(fdir, rel));
+      }
+      scenarios.push({ ops, files, rules });
+    }
+    const driver = path.join(tmp, 'exec-driver.cjs');
+    writeFileSync(driver, EXEC_DRIVER);
+    const res = inSandbox([process.execPath, driver], { input: JSON.stringify({ cli: CLI, cwd: fdir, scenarios: scenarios.map(({ ops, files }) => ({ ops, files })) }), cwd: fdir });
+    assert.equal(res.status, 0, res.stderr);
+    const results = JSON.parse(res.stdout) as { errors: string[]; actual: (string | null)[]; which: string; whichErr: string }[];
+    let execs = 0;
+    let handled = 0;
+    const mismatches: string[] = [];
+    results.forEach((sr, s) => {
+      assert.deepEqual(sr.errors, [], `scenario ${s} registration`);
+      const lines = sr.which.trim().split('\n').map((l) => JSON.parse(l) as { file: string; entry: string | null });
+      assert.equal(lines.length, scenarios[s]!.files.length, sr.whichErr);
+      sr.actual.forEach((a, i) => {
+        execs++;
+        if (a) handled++;
+        if (lines[i]!.entry !== a) mismatches.push(`scenario ${s} ${scenarios[s]!.files[i]}: kernel ran ${a}, which says ${lines[i]!.entry}\n  ops ${JSON.stringify(scenarios[s]!.ops)}`);
+      });
+    });
+    console.log(`${execs} execs in ${results.length} scenarios (${handlerCount} handlers), ${handled} handled by binfmt_misc, ${mismatches.length} mismatches`);
+    assert.ok(handled > 100 && execs - handled > 50, 'both outcomes are exercised');
+    assert.deepEqual(mismatches.slice(0, 5), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

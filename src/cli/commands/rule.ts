@@ -84,7 +84,7 @@ export function realHostSamples(): HostSample[] {
   return out;
 }
 
-interface InterpInfo { linkage: 'static' | 'static-pie' | 'dynamic'; loader?: string | null }
+interface InterpInfo { linkage: 'static' | 'static-pie' | 'dynamic' | 'script'; loader?: string | null }
 
 /** Static or dynamic: does the interpreter have PT_INTERP? (null when not an ELF file we can read) */
 export function interpreterLinkage(p: string, cwd: string): InterpInfo | null {
@@ -93,7 +93,9 @@ export function interpreterLinkage(p: string, cwd: string): InterpInfo | null {
     const fd = openSync(file, 'r');
     try {
       const h = Buffer.alloc(64);
-      if (readSync(fd, h, 0, 64, 0) < 52 || h.readUInt32BE(0) !== 0x7f454c46) return null;
+      const got = readSync(fd, h, 0, 64, 0);
+      if (got >= 2 && h[0] === 0x23 && h[1] === 0x21) return { linkage: 'script' };
+      if (got < 52 || h.readUInt32BE(0) !== 0x7f454c46) return null;
       const is64 = h[4] === 2;
       const le = h[5] !== 2;
       const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
@@ -128,7 +130,7 @@ export function lintContext(rule: Rule, cwd: string): LintContext {
   return {
     hostMachine: os.machine(),
     hostSamples: realHostSamples(),
-    interpreter: rule.flags.includes('F') ? interpreterLinkage(rule.interpreter, cwd) : null,
+    interpreter: interpreterLinkage(rule.interpreter, cwd),
   };
 }
 
