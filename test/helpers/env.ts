@@ -55,3 +55,43 @@ export function inSandbox(argv: string[], opts: { input?: string; setup?: string
 export function xarchInSandbox(args: string[], opts: { setup?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
   return inSandbox([process.execPath, CLI, ...args], opts);
 }
+
+/** The shared unprivileged test account (created once, reused by every test file). */
+export const TEST_USER = 'xarch-test';
+
+/**
+ * Make sure the unprivileged test user exists and can reach the repository
+ * (bin/, dist/, node_modules/, .fixtures/). Returns a skip reason or false.
+ * Run commands as it with asUser().
+ */
+export function needTestUser(): string | false {
+  if (process.getuid?.() !== 0) {
+    const r = 'creating the unprivileged test user needs root';
+    console.log(`# skip reason: ${r}`);
+    return r;
+  }
+  if (spawnSync('id', ['-u', TEST_USER]).status !== 0) {
+    const r = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/bin/sh', TEST_USER], { encoding: 'utf8' });
+    if (r.status !== 0 && spawnSync('id', ['-u', TEST_USER]).status !== 0) {
+      const reason = `cannot create test user ${TEST_USER}: ${r.stderr.trim()}`;
+      console.log(`# skip reason: ${reason}`);
+      return reason;
+    }
+  }
+  // Every directory from / down to the repository must be searchable.
+  const probe = spawnSync('runuser', ['-u', TEST_USER, '--', 'test', '-r', path.join(REPO, 'package.json')]);
+  if (probe.status !== 0) {
+    const reason = `${TEST_USER} cannot read ${REPO} (make the path world-searchable, e.g. chmod o+x on its parents)`;
+    console.log(`# skip reason: ${reason}`);
+    return reason;
+  }
+  return false;
+}
+
+/** Run argv as the unprivileged test user (call needTestUser() first). */
+export function asUser(argv: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync('runuser', ['-u', TEST_USER, '--', ...argv], {
+    encoding: 'utf8', input: opts.input, env: opts.env ?? { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: '/tmp', LANG: 'C.UTF-8' },
+    cwd: opts.cwd ?? '/', timeout: opts.timeout, maxBuffer: 64 << 20,
+  });
+}
