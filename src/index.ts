@@ -5,3 +5,4 @@ export { sandboxArgv, sandboxSupport, DEFAULT_BINFMT_DIR } from './sandbox.js';
 export * from './rule.js';
 export * from './match.js';
 export * from './lint.js';
+export * from './emulators.js';

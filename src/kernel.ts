@@ -1,11 +1,12 @@
 // The live binfmt_misc directory: the IO edge for reading (and, later,
 // writing) the kernel's entries. Every function takes the directory, so a
 // private instance or a test directory can stand in for the global one.
-import { accessSync, constants as fsConstants, opendirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, openSync, opendirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { XarchError, errnoOf } from './errors.js';
 import { DEFAULT_BINFMT_DIR } from './sandbox.js';
-import { parseEntry } from './rule.js';
+import { displayBytes, parseEntry, registerBytes, type Rule } from './rule.js';
 import type { LiveEntry } from './match.js';
 
 export { DEFAULT_BINFMT_DIR };
@@ -154,4 +155,272 @@ export function interpreterOpenErrno(interpreter: string, cwd: string = process.
   } catch (e) {
     return errnoOf(e) ?? 'EACCES';
   }
+}
+
+// ---------------------------------------------------------------- write side
+
+/** Kernel release ("6.18.44-foo") → [major, minor]; [0, 0] when unparsable. */
+export function kernelVersion(release: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+export function kernelAtLeast(release: string, major: number, minor: number): boolean {
+  const [a, b] = kernelVersion(release);
+  if (a === 0) return true; // unknown: do not refuse on a guess
+  return a > major || (a === major && b >= minor);
+}
+
+export interface KernelFeatures {
+  release: string;
+  /** F (fix binary: interpreter opened at registration), Linux 4.8. */
+  fixBinary: boolean;
+  /** AT_FLAGS_PRESERVE_ARGV0 in the interpreter's auxv with P, Linux 5.12. */
+  preserveArgv0AuxFlag: boolean;
+  /** A binfmt_misc instance per user namespace, Linux 6.7. */
+  perUserNamespace: boolean;
+}
+
+export function kernelFeatures(release: string): KernelFeatures {
+  return {
+    release,
+    fixBinary: kernelAtLeast(release, 4, 8),
+    preserveArgv0AuxFlag: kernelAtLeast(release, 5, 12),
+    perUserNamespace: kernelAtLeast(release, 6, 7),
+  };
+}
+
+/** A byte-string entry name → a path Buffer under dir (names may hold any byte but '/'). */
+function entryPath(dir: string, name: string): Buffer {
+  return Buffer.concat([Buffer.from(dir.endsWith('/') ? dir : dir + '/'), Buffer.from(name, 'latin1')]);
+}
+
+/** Write `data` to `p` in exactly one write(2), as binfmt_misc requires. */
+function writeOnce(p: string | Buffer, data: Uint8Array): void {
+  // O_WRONLY without O_CREAT: opening a missing entry then fails with ENOENT
+  // (with O_CREAT binfmt_misc answers EACCES, as a shell's `>` shows).
+  const fd = openSync(p, fsConstants.O_WRONLY);
+  try {
+    const n = writeSync(fd, data, 0, data.length);
+    if (n !== data.length) {
+      throw Object.assign(new Error(`short write (${n} of ${data.length} bytes)`), { code: 'EIO' });
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface MountResult {
+  dir: string;
+  /** true when this call mounted it; false when it was mounted already. */
+  mounted: boolean;
+}
+
+/**
+ * Mount binfmt_misc at dir unless an instance is already there. Node has no
+ * mount(2), so this runs util-linux's mount(8) and maps its failure to an
+ * errno by what it says (mount(8) does not expose errno itself).
+ */
+export function ensureMounted(dir: string = DEFAULT_BINFMT_DIR, opts: { filesystems?: string } = {}): MountResult {
+  if (isMounted(dir)) return { dir, mounted: false };
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    throw mountError('ENOENT_DIR', dir, `${dir} does not exist`, e);
+  }
+  if (!st.isDirectory()) throw mountError('ENOTDIR', dir, `${dir} is not a directory`);
+  // Without binfmt_misc in /proc/filesystems the mount can still load the
+  // module (request_module), so this only sharpens the message afterwards.
+  const fsPath = opts.filesystems ?? '/proc/filesystems';
+  let known: boolean | undefined;
+  try {
+    known = /\bbinfmt_misc\b/.test(readFileSync(fsPath, 'utf8'));
+  } catch {
+    known = undefined;
+  }
+  const r = spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { encoding: 'utf8', timeout: 15_000 });
+  if (r.error) {
+    throw new XarchError('BINFMT_UNAVAILABLE', `cannot run mount(8) to mount binfmt_misc at ${dir}: ${r.error.message}`, {
+      path: dir, cause: r.error, hint: 'install util-linux (mount), or mount it yourself: mount -t binfmt_misc binfmt_misc ' + dir,
+    });
+  }
+  if (r.status === 0 && isMounted(dir)) return { dir, mounted: true };
+  const msg = (r.stderr || r.stdout || '').trim().split('\n').pop() ?? '';
+  throw mountError(mountErrno(msg, known), dir, msg || `mount exited with ${r.status}`);
+}
+
+/** mount(8)'s message → the errno behind it. */
+export function mountErrno(message: string, knownFilesystem?: boolean): string {
+  const m = message.toLowerCase();
+  if (/unknown filesystem type|no such device|ENODEV/i.test(message) || knownFilesystem === false) return 'ENOENT';
+  if (/read-only/.test(m)) return 'EROFS';
+  if (/busy|already mounted/.test(m)) return 'EBUSY';
+  if (/permission denied|must be superuser|operation not permitted|only root/.test(m)) return 'EPERM';
+  if (/does not exist|no such file/.test(m)) return 'ENOENT_DIR';
+  return 'EIO';
+}
+
+function mountError(errno: string, dir: string, detail: string, cause?: unknown): XarchError {
+  const manual = `mount -t binfmt_misc binfmt_misc ${dir}`;
+  switch (errno) {
+    case 'EPERM':
+    case 'EACCES':
+      return new XarchError('PERMISSION_DENIED', `no permission to mount binfmt_misc at ${dir} (${detail})`, {
+        path: dir, errno, cause,
+        hint: 'run as root; in a container, binfmt_misc can only be set up from the host or a --privileged container; ' +
+          'on Linux 6.7+ an unprivileged user namespace can mount its own instance (xarch shell, xarch verify --sandbox)',
+      });
+    case 'EROFS':
+      return new XarchError('READ_ONLY', `cannot mount binfmt_misc at ${dir}: read-only file system (${detail})`, {
+        path: dir, errno, cause, hint: 'the container runtime mounts /proc/sys read-only; set handlers up on the host, or run the container --privileged',
+      });
+    case 'ENOENT':
+      return new XarchError('BINFMT_UNAVAILABLE', `this kernel has no binfmt_misc (${detail})`, {
+        path: dir, errno, cause, hint: 'load the module (modprobe binfmt_misc) or use a kernel built with CONFIG_BINFMT_MISC; ' +
+          'without it, run foreign programs explicitly: xarch run --direct',
+      });
+    case 'ENOENT_DIR':
+    case 'ENOTDIR':
+      return new XarchError('BINFMT_NOT_MOUNTED', `cannot mount binfmt_misc: ${detail}`, {
+        path: dir, errno: 'ENOENT', cause, hint: `is /proc mounted? create the directory or pass --binfmt-dir; then: ${manual}`,
+      });
+    case 'EBUSY':
+      return new XarchError('BINFMT_UNAVAILABLE', `cannot mount binfmt_misc at ${dir}: busy (${detail})`, {
+        path: dir, errno, cause, hint: `something else is mounted there; check with: findmnt ${dir}`,
+      });
+    default:
+      return new XarchError('BINFMT_UNAVAILABLE', `cannot mount binfmt_misc at ${dir}: ${detail}`, { path: dir, errno, cause, hint: `try it by hand: ${manual}` });
+  }
+}
+
+/**
+ * Map a failed write to `register` to what it means. The kernel's order
+ * (fs/binfmt_misc.c bm_register_write): syntax (EINVAL), then for F the
+ * interpreter open (ENOENT/EACCES), then the name (EEXIST).
+ */
+export function registerError(e: unknown, dir: string, rule: Rule, release = ''): XarchError {
+  const errno = errnoOf(e) ?? 'EIO';
+  const name = displayBytes(rule.name);
+  const interp = displayBytes(rule.interpreter);
+  const F = rule.flags.includes('F');
+  const reg = path.join(dir, 'register');
+  switch (errno) {
+    case 'EINVAL': {
+      const old = release && !kernelAtLeast(release, 4, 8) && F;
+      return new XarchError(old ? 'KERNEL_TOO_OLD' : 'RULE_INVALID', `the kernel refused rule ${name} as invalid (EINVAL)`, {
+        path: reg, errno, cause: e,
+        hint: old ? `flag F needs Linux 4.8 (this is ${release}); install without F: --flags ${rule.flags.replace('F', '') || '""'}`
+          : "check it with 'xarch rule check'; flag F needs Linux 4.8, flag P Linux 2.6.24+",
+      });
+    }
+    case 'EEXIST':
+      return new XarchError('BINFMT_EXISTS', `an entry named ${name} is already registered`, {
+        path: reg, errno, cause: e, hint: "see it with 'xarch status'; replace it with 'xarch install --force', or remove it first",
+      });
+    case 'ENOENT':
+      if (F) {
+        return new XarchError('EMULATOR_NOT_FOUND', `interpreter ${interp} of ${name} does not exist (F opens it at registration)`, {
+          path: rule.interpreter, errno, cause: e, hint: "install the emulator (see 'xarch emulators') or name another one",
+        });
+      }
+      return binfmtDirError(e, reg);
+    case 'EACCES':
+      if (F) {
+        return new XarchError('EMULATOR_UNSAFE', `interpreter ${interp} of ${name} cannot be opened for execution (EACCES: not an executable regular file, or on a noexec mount)`, {
+          path: rule.interpreter, errno, cause: e, hint: 'chmod 755 it, or use an emulator on an exec-mounted file system',
+        });
+      }
+      return new XarchError('PERMISSION_DENIED', `no permission to write ${reg}`, { path: reg, errno, cause: e, hint: 'run as root (or in your own user namespace on Linux 6.7+)' });
+    case 'EPERM':
+      return new XarchError('PERMISSION_DENIED', `no permission to register in ${dir} (EPERM)`, {
+        path: reg, errno, cause: e, hint: 'registering needs CAP_SYS_ADMIN in the user namespace that owns the instance: run as root; in a container, on the host',
+      });
+    case 'EROFS':
+      return new XarchError('READ_ONLY', `${dir} is mounted read-only`, {
+        path: reg, errno, cause: e, hint: 'in a container /proc/sys is usually read-only: register on the host or run --privileged; elsewhere: mount -o remount,rw ' + dir,
+      });
+    case 'ENOMEM':
+      return new XarchError('BINFMT_WRITE_FAILED', `the kernel ran out of memory registering ${name} (ENOMEM)`, { path: reg, errno, cause: e, hint: 'free memory, or remove unused entries' });
+    case 'ENAMETOOLONG':
+      return new XarchError('RULE_INVALID', `entry name ${name} is too long (at most 255 bytes)`, { path: reg, errno, cause: e, hint: 'choose a shorter name' });
+    default:
+      return new XarchError('BINFMT_WRITE_FAILED', `registering ${name} failed: ${(e as Error)?.message ?? String(e)}`, { path: reg, errno, cause: e });
+  }
+}
+
+/** Read one entry back; null when it does not exist. */
+export function readEntry(dir: string, name: string): LiveEntry | null {
+  let text: string;
+  try {
+    text = readFileSync(entryPath(dir, name), 'latin1');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return null;
+    throw binfmtDirError(e, path.join(dir, name));
+  }
+  const { rule, enabled } = parseEntry(name, text);
+  return { name, enabled, rule };
+}
+
+/**
+ * Register a rule: the register line in one write(2) to dir/register, then
+ * the entry read back as the kernel stored it.
+ */
+export function registerRule(dir: string, rule: Rule, opts: { release?: string } = {}): LiveEntry {
+  try {
+    writeOnce(path.join(dir, 'register'), registerBytes(rule));
+  } catch (e) {
+    throw registerError(e, dir, rule, opts.release);
+  }
+  const back = readEntry(dir, rule.name);
+  if (!back) {
+    throw new XarchError('BINFMT_WRITE_FAILED', `registered ${displayBytes(rule.name)}, but it is not there when read back (removed concurrently?)`, { path: dir });
+  }
+  return back;
+}
+
+function entryWriteError(e: unknown, dir: string, name: string, what: string): XarchError {
+  const errno = errnoOf(e);
+  if (errno === 'ENOENT') {
+    return new XarchError('PATH_NOT_FOUND', `no binfmt_misc entry named ${displayBytes(name)} in ${dir}`, { path: path.join(dir, name), errno, cause: e, hint: "list entries with 'xarch status'" });
+  }
+  if (errno === 'EROFS') return new XarchError('READ_ONLY', `${dir} is mounted read-only`, { path: dir, errno, cause: e, hint: 'register on the host or remount it read-write' });
+  if (errno === 'EACCES' || errno === 'EPERM') return new XarchError('PERMISSION_DENIED', `no permission to ${what} ${displayBytes(name)}`, { path: path.join(dir, name), errno, cause: e, hint: 'run as root' });
+  return new XarchError('BINFMT_WRITE_FAILED', `cannot ${what} ${displayBytes(name)}: ${(e as Error)?.message ?? String(e)}`, { path: path.join(dir, name), errno, cause: e });
+}
+
+/** Remove an entry (write "-1"). Returns false when it was already gone. */
+export function removeEntry(dir: string, name: string): boolean {
+  try {
+    writeOnce(entryPath(dir, name), Buffer.from('-1'));
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return false;
+    throw entryWriteError(e, dir, name, 'remove');
+  }
+  if (readEntry(dir, name)) {
+    throw new XarchError('BINFMT_WRITE_FAILED', `wrote -1 to ${displayBytes(name)} but the entry is still there`, { path: path.join(dir, name) });
+  }
+  return true;
+}
+
+/** Enable ("1") or disable ("0") one entry; returns the entry as read back. */
+export function setEntryEnabled(dir: string, name: string, enabled: boolean): LiveEntry {
+  try {
+    writeOnce(entryPath(dir, name), Buffer.from(enabled ? '1' : '0'));
+  } catch (e) {
+    throw entryWriteError(e, dir, name, enabled ? 'enable' : 'disable');
+  }
+  const back = readEntry(dir, name);
+  if (!back) throw new XarchError('PATH_NOT_FOUND', `entry ${displayBytes(name)} disappeared while being ${enabled ? 'enabled' : 'disabled'}`, { path: path.join(dir, name) });
+  return back;
+}
+
+/** Switch the whole instance on or off (status file); returns the state read back. */
+export function setGlobalEnabled(dir: string, enabled: boolean): 'enabled' | 'disabled' {
+  try {
+    writeOnce(path.join(dir, 'status'), Buffer.from(enabled ? '1' : '0'));
+  } catch (e) {
+    throw entryWriteError(e, dir, 'status', enabled ? 'enable' : 'disable');
+  }
+  return readGlobalStatus(dir);
 }
