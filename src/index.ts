@@ -6,3 +6,4 @@ export * from './rule.js';
 export * from './match.js';
 export * from './lint.js';
 export * from './emulators.js';
+export * from './manage.js';

@@ -1,10 +1,39 @@
-// Placeholder until this command is implemented; it says so and fails.
-import { parseCommand, type Io } from '../io.js';
+// xarch emulators: the QEMU user-mode emulators on this machine.
+import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { XarchError } from '../../errors.js';
+import { DEFAULT_EMULATOR_DIRS, bestEmulator, emulatorHint, findEmulators, withVersions } from '../../emulators.js';
 
-export const help = 'Usage: xarch emulators [--json]\n\nNot implemented in this build yet.\n';
+export const help = `Usage: xarch emulators [--dir DIR]... [--json]
 
-export async function run(argv: string[], _io: Io): Promise<number> {
-  parseCommand(argv, {});
-  throw new XarchError('INTERNAL', "'xarch emulators' is not implemented in this build yet", { hint: 'upgrade xarch' });
+List QEMU user-mode emulators: qemu-<cpu>-static and qemu-<cpu> in
+${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's <cpu>-binfmt-P
+wrappers, and DIR. For each: the target it serves, kind (static, dynamic
+— read from its own ELF header — or wrapper), version (from --version),
+whether it honours binfmt_misc's P flag (Debian wrapper: always; otherwise
+QEMU 6.0+ on Linux 5.12+), and which one 'xarch install' would pick (*).
+
+  --dir DIR   look here first (repeatable)
+  --json      one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred"}
+
+Exit 1 when none is found (with how to install them).
+`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand(argv, { dir: { type: 'string', multiple: true } }, false);
+  const found = findEmulators({ extraDirs: values.dir ?? [], path: io.env.PATH ?? '' });
+  if (found.length === 0) {
+    throw new XarchError('EMULATOR_NOT_FOUND', `no QEMU user-mode emulator found (searched ${[...(values.dir ?? []), ...DEFAULT_EMULATOR_DIRS].join(', ')} and PATH)`, { hint: emulatorHint() });
+  }
+  const emus = await withVersions(found);
+  const rows: string[][] = [];
+  for (const e of emus) {
+    const preferred = bestEmulator(e.target, emus) === e;
+    if (values.json) {
+      jsonLine(io, { ...e, preferred });
+      continue;
+    }
+    rows.push([(preferred ? '* ' : '  ') + e.target, e.kind, e.static ? 'yes' : 'no', e.preserveArgv0 ? 'yes' : 'no', e.version ?? '?', e.path + (e.via ? ` -> ${e.via}` : '')]);
+  }
+  if (!values.json) io.out(table(['  TARGET', 'KIND', 'STATIC', 'P', 'VERSION', 'PATH'], rows));
+  return EXIT_OK;
 }

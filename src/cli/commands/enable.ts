@@ -1,10 +1,9 @@
-// Placeholder until this command is implemented; it says so and fails.
-import { parseCommand, type Io } from '../io.js';
-import { XarchError } from '../../errors.js';
+// xarch enable [NAME|TARGET|GLOB...]: see src/cli/change-command.ts.
+import type { Io } from '../io.js';
+import { changeHelp, runChange } from '../change-command.js';
 
-export const help = 'Usage: xarch enable [--json]\n\nNot implemented in this build yet.\n';
+export const help = changeHelp('enable');
 
-export async function run(argv: string[], _io: Io): Promise<number> {
-  parseCommand(argv, {});
-  throw new XarchError('INTERNAL', "'xarch enable' is not implemented in this build yet", { hint: 'upgrade xarch' });
+export async function run(argv: string[], io: Io): Promise<number> {
+  return runChange('enable', argv, io);
 }

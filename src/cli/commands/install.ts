@@ -1,10 +1,81 @@
-// Placeholder until this command is implemented; it says so and fails.
-import { parseCommand, type Io } from '../io.js';
+// xarch install [TARGET...|all]: register QEMU handlers, reconciling with what is there.
+import { EXIT_FAILURE, EXIT_OK, jsonLine, parseCommand, type Io } from '../io.js';
+import { DEFAULT_BINFMT_DIR } from '../../kernel.js';
 import { XarchError } from '../../errors.js';
+import { emulatorHint } from '../../emulators.js';
+import { installTargets, type InstallOptions } from '../../manage.js';
+import { loadPersistHooks, persistUnavailable, summary, warnLines } from '../manage-common.js';
 
-export const help = 'Usage: xarch install [--json]\n\nNot implemented in this build yet.\n';
+export const help = `Usage: xarch install [TARGET...|all] [options]
 
-export async function run(argv: string[], _io: Io): Promise<number> {
-  parseCommand(argv, {});
-  throw new XarchError('INTERNAL', "'xarch install' is not implemented in this build yet", { hint: 'upgrade xarch' });
+Register binfmt_misc handlers so foreign programs run through QEMU.
+Without TARGET: every target foreign to this machine whose emulator is
+present. 'all': every foreign target (those without an emulator are
+reported as skipped). TARGET is any name 'xarch arches' knows (arm64,
+linux/arm/v7, armhf, aarch64-linux-gnu…).
+
+Reconciles, never flushes: an identical entry is left 'unchanged'; xarch's own
+entry (qemu-<target> with xarch's magic) that differs is 'replaced'; an entry
+of another tool with the same name is 'skipped' unless --force; another
+enabled entry matching the same binaries is reported as a conflict, with the
+entry the kernel will use (the newest).
+
+Default flags: P when the emulator honours it, O, F with a static emulator.
+Refused: the host's own family, a missing/relative/non-executable
+interpreter or one writable by non-root along its path, F with a dynamic
+emulator (unless --force), a Debian -binfmt-P wrapper without P.
+
+  --flags F          flags instead of the defaults (subset of POCF)
+  --credentials      add C: setuid foreign binaries run with their owner's rights (read the warning)
+  --force            replace another tool's entry of the same name; allow F with a dynamic emulator
+  --allow-host       allow targets of the host's own family
+  --dry-run          print the register lines and what would happen; change nothing
+  --persist          also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')
+  --dir DIR          look for emulators in DIR first
+  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR}); mounted when it is not
+  --etc-dir DIR      where --persist writes (default /etc)
+  --json             one line per item: {"name","target","status","reason","interpreter","flags",
+                     "register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}
+
+Status per item: installed, unchanged, replaced, skipped, failed. Exit 1 if any failed.
+`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, {
+    flags: { type: 'string' }, credentials: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-host': { type: 'boolean' },
+    'dry-run': { type: 'boolean' }, persist: { type: 'boolean' }, dir: { type: 'string', multiple: true },
+    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' },
+  });
+  const opts: InstallOptions = {
+    binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR,
+    emulatorSearch: { extraDirs: values.dir ?? [], path: io.env.PATH ?? '' },
+    credentials: !!values.credentials, force: !!values.force, allowHost: !!values['allow-host'], dryRun: !!values['dry-run'],
+  };
+  if (values.flags !== undefined) opts.flags = values.flags;
+  if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
+  if (values.persist) {
+    const hooks = await loadPersistHooks(values['etc-dir']);
+    if (!hooks) throw persistUnavailable();
+    opts.persist = hooks;
+  }
+  const items = await installTargets({ targets: positionals }, opts);
+  if (items.length === 0) {
+    throw new XarchError('EMULATOR_NOT_FOUND', 'no QEMU emulator found for any foreign target', { hint: emulatorHint() });
+  }
+  for (const it of items) {
+    if (values.json) {
+      jsonLine(io, it);
+      continue;
+    }
+    const verb = it.dryRun && (it.status === 'installed' || it.status === 'replaced') ? `would be ${it.status}` : it.status;
+    const what = it.interpreter ? ` → ${it.interpreter}${it.flags !== undefined ? ` (flags ${it.flags || 'none'})` : ''}` : '';
+    io.out(`${verb.padEnd(10)} ${it.name}${what}${it.reason ? `: ${it.reason}` : ''}\n`);
+    if (it.dryRun && it.register && it.status !== 'failed' && it.status !== 'skipped') io.out(`    ${it.register}\n`);
+    if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
+    for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel uses ${c.winner}\n`);
+    if (it.persisted) io.out(`    persisted: ${it.persisted}\n`);
+    warnLines(io, it.warnings);
+  }
+  if (!values.json) io.out(items.length ? `${summary(items.map((i) => i.status))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n` : '');
+  return items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
 }
