@@ -72,10 +72,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.out(`${verb.padEnd(10)} ${it.name}${what}${it.reason ? `: ${it.reason}` : ''}\n`);
     if (it.dryRun && it.register && it.status !== 'failed' && it.status !== 'skipped') io.out(`    ${it.register}\n`);
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
-    for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel uses ${c.winner}\n`);
+    for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel ${it.dryRun ? 'would use' : 'uses'} ${c.winner}\n`);
     if (it.persisted) io.out(`    persisted: ${it.persisted}\n`);
     warnLines(io, it.warnings);
   }
-  if (!values.json) io.out(items.length ? `${summary(items.map((i) => i.status))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n` : '');
+  if (!values.json) io.out(`${summary(items.map((i) => (i.dryRun && (i.status === 'installed' || i.status === 'replaced') ? `would be ${i.status}` : i.status)))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n`);
   return items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
 }
