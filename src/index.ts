@@ -7,3 +7,4 @@ export * from './match.js';
 export * from './lint.js';
 export * from './emulators.js';
 export * from './manage.js';
+export * from './probe.js';
