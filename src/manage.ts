@@ -13,7 +13,7 @@
 // left alone unless named with --force. (An entry byte-identical to what
 // xarch writes is indistinguishable from one xarch wrote, and is treated as
 // xarch's: replacing it changes nothing another tool relies on.)
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TARGETS, getTarget, isHostTarget, resolveTarget, type Target } from './arch.js';
@@ -164,6 +164,7 @@ export function conflictsFor(rule: Rule, entries: readonly LiveEntry[], globalEn
  * foreign exec on the machine.
  */
 export function interpreterProblem(interpreter: string): XarchError | null {
+  const trustedOwner = ownerTrust();
   const shown = displayBytes(interpreter);
   if (!interpreter.startsWith('/')) {
     return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} is a relative path (the kernel would resolve it against each program's working directory)`, {
@@ -196,7 +197,7 @@ export function interpreterProblem(interpreter: string): XarchError | null {
       const isLink = s.isSymbolicLink();
       const groupOrOtherWritable = (s.mode & 0o022) !== 0;
       const sticky = (s.mode & 0o1000) !== 0;
-      const bad = s.uid !== 0 ? `is owned by uid ${s.uid}` : !isLink && groupOrOtherWritable && !(s.isDirectory() && sticky && cur !== p) ? 'is writable by group or others' : null;
+      const bad = !trustedOwner(s.uid) ? `is owned by uid ${s.uid}` : !isLink && groupOrOtherWritable && !(s.isDirectory() && sticky && cur !== p) ? 'is writable by group or others' : null;
       if (bad) {
         return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} is unsafe: ${cur} ${bad}, so a non-root user could replace the emulator every foreign program runs through`, {
           path: cur, hint: `install the emulator in a root-owned directory that only root can write (chmod go-w ${cur}; chown root ${cur})`,
@@ -207,6 +208,22 @@ export function interpreterProblem(interpreter: string): XarchError | null {
     }
   }
   return null;
+}
+
+/**
+ * Owners an interpreter path may have: root. Inside a user namespace (a
+ * private binfmt_misc instance) files whose host owner is not mapped show
+ * as the overflow uid; nobody in the namespace can change them, and the
+ * instance only serves the namespace, so they are trusted too.
+ */
+function ownerTrust(): (uid: number) => boolean {
+  let overflow = -1;
+  try {
+    const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
+    const initial = map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295';
+    if (!initial) overflow = Number(readFileSync('/proc/sys/kernel/overflowuid', 'utf8').trim());
+  } catch { /* no /proc: only root is trusted */ }
+  return (uid) => uid === 0 || uid === overflow;
 }
 
 // ---------------------------------------------------------------- planning
@@ -364,7 +381,7 @@ function differences(a: Rule, b: Rule): string {
  * Reconcile one rule with the live instance: identical → unchanged; ours (or
  * --force) and different → replaced (remove, register); another tool's →
  * skipped; absent → installed. EEXIST from a concurrent install is resolved
- * by reading the entry back and comparing, up to three rounds.
+ * by reading the entry back and comparing, up to five rounds.
  */
 function reconcile(dir: string, plan: PlannedRule, opts: InstallOptions, release: string): InstallItem {
   const rule = plan.rule;
@@ -377,7 +394,7 @@ function reconcile(dir: string, plan: PlannedRule, opts: InstallOptions, release
   if (plan.refusal) return { ...item, status: 'failed', reason: plan.refusal.message, error: errorJson(plan.refusal) };
 
   const mounted = isMounted(dir);
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     const existing = mounted ? readEntry(dir, rule.name) : null;
     if (existing && sameRule(existing.rule, rule)) {
       if (existing.enabled) return { ...item, status: 'unchanged', reason: round > 0 ? 'registered concurrently by another process, identical' : 'already registered' };
@@ -398,7 +415,9 @@ function reconcile(dir: string, plan: PlannedRule, opts: InstallOptions, release
     try {
       registerRule(dir, rule, { release });
     } catch (e) {
-      if (isXarchError(e) && e.code === 'BINFMT_EXISTS') continue; // another install got there first: compare again
+      // Another install got there first (EEXIST), or removed what we had just
+      // registered because it read the old entry before we replaced it: compare again.
+      if (isXarchError(e) && (e.code === 'BINFMT_EXISTS' || (e.code === 'BINFMT_WRITE_FAILED' && e.errno === 'ENOENT'))) continue;
       throw e;
     }
     return existing

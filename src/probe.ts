@@ -200,13 +200,89 @@ export function buildProbe(target: string): Uint8Array {
   if (!spec) {
     throw new XarchError('ARCH_UNKNOWN', `no self-test probe for ${target}`, { hint: `probes exist for: ${PROBE_TARGETS.join(', ')}` });
   }
+  const buf = buildElf(spec, new TextEncoder().encode(probeMessage(target)));
+  const t = getTarget(target);
+  if (t && !headerMatches(t, buf)) {
+    throw new XarchError('INTERNAL', `the ${target} probe does not match its own catalogue magic`, { hint: 'this is a bug in xarch' });
+  }
+  return buf;
+}
+
+/** What the exec helper writes to stderr before exiting with the errno of a failed execve. */
+export const EXEC_HELPER_MARKER = 'xarch-exec-helper: execve failed\n';
+
+function x86_64Exec(l: Layout): Uint8Array {
+  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  return Uint8Array.from([
+    0x48, 0x8b, 0x7c, 0x24, 0x10, // mov rdi, [rsp+16]      argv[1]
+    0x48, 0x8d, 0x74, 0x24, 0x10, // lea rsi, [rsp+16]      &argv[1]
+    0x48, 0x8b, 0x14, 0x24, // mov rdx, [rsp]               argc
+    0x48, 0x8d, 0x14, 0xd6, // lea rdx, [rsi+rdx*8]         envp
+    0xb8, ...le32(59), // mov eax, 59 (execve)
+    0x0f, 0x05, // syscall
+    0xf7, 0xd8, // neg eax                                  errno
+    0x89, 0xc3, // mov ebx, eax
+    0xb8, ...le32(1), // mov eax, 1 (write)
+    0xbf, ...le32(2), // mov edi, 2
+    0xbe, ...le32(l.msg), // mov esi, marker
+    0xba, ...le32(l.len), // mov edx, len
+    0x0f, 0x05, // syscall
+    0x89, 0xdf, // mov edi, ebx
+    0xb8, ...le32(60), // mov eax, 60 (exit)
+    0x0f, 0x05, // syscall
+  ]);
+}
+
+function aarch64Exec(l: Layout): number[] {
+  const adrAt = l.code + 13 * 4;
+  const d = l.msg - adrAt;
+  return [
+    0xf9400be0, // ldr x0, [sp, #16]    argv[1]
+    0x910043e1, // add x1, sp, #16       &argv[1]
+    0xf94003e2, // ldr x2, [sp]          argc
+    0x8b020c22, // add x2, x1, x2, lsl #3  envp
+    0xd2801ba8, // mov x8, #221 (execve)
+    0xd4000001, // svc #0
+    0xcb0003f3, // neg x19, x0           errno
+    0xd2800040, // mov x0, #2
+    0xd2800002 | (l.len << 5), // mov x2, #len
+    0xd2800808, // mov x8, #64 (write)
+    0xd503201f, // nop
+    0xd503201f, // nop
+    0xd503201f, // nop
+    0x10000000 | ((d & 3) << 29) | (((d >> 2) & 0x7ffff) << 5) | 1, // adr x1, marker
+    0xd4000001, // svc #0
+    0xaa1303e0, // mov x0, x19
+    0xd2800ba8, // mov x8, #93 (exit)
+    0xd4000001, // svc #0
+  ];
+}
+
+const EXEC_HELPERS: Record<string, ProbeSpec> = {
+  x86_64: { elfClass: 64, order: 'little', machine: 62, flags: 0, base: 0x400000, code: x86_64Exec },
+  aarch64: { elfClass: 64, order: 'little', machine: 183, flags: 0, base: 0x400000, code: aarch64Exec },
+};
+
+/**
+ * A tiny static program for the host CPU that calls execve(argv[1],
+ * argv+1, envp) and, when that fails, writes EXEC_HELPER_MARKER to stderr
+ * and exits with the errno. Node's spawn goes through execvp, which on
+ * ENOEXEC ("exec format error") runs the file with /bin/sh instead of
+ * failing; the self-test must see the kernel's own answer. Null when the
+ * host CPU has no helper (x86_64 and aarch64 do).
+ */
+export function buildExecHelper(hostTarget: string): Uint8Array | null {
+  const spec = EXEC_HELPERS[hostTarget];
+  return spec ? buildElf(spec, new TextEncoder().encode(EXEC_HELPER_MARKER)) : null;
+}
+
+function buildElf(spec: ProbeSpec, message: Uint8Array): Uint8Array {
   const is64 = spec.elfClass === 64;
   const ehsize = is64 ? 64 : 52;
   const phsize = is64 ? 56 : 32;
   const descSize = spec.descriptor ? 24 : 0;
   const descOff = ehsize + phsize;
   const codeOff = descOff + descSize;
-  const message = new TextEncoder().encode(probeMessage(target));
   // Code size does not depend on the addresses, so measure it with a dummy layout.
   const dummy = spec.code({ base: 0, code: 0, msg: 0, len: message.length });
   const codeSize = dummy instanceof Uint8Array ? dummy.length : dummy.length * 4;
@@ -273,10 +349,5 @@ export function buildProbe(target: string): Uint8Array {
   if (words instanceof Uint8Array) buf.set(words, codeOff);
   else words.forEach((w, i) => dv.setUint32(codeOff + i * 4, w >>> 0, (spec.codeOrder ?? spec.order) === 'little'));
   buf.set(message, msgOff);
-
-  const t = getTarget(target);
-  if (t && !headerMatches(t, buf)) {
-    throw new XarchError('INTERNAL', `the ${target} probe does not match its own catalogue magic`, { hint: 'this is a bug in xarch' });
-  }
   return buf;
 }
