@@ -8,3 +8,4 @@ export * from './lint.js';
 export * from './emulators.js';
 export * from './manage.js';
 export * from './probe.js';
+export * from './verify.js';
