@@ -246,6 +246,8 @@ export function ensureMounted(dir: string = DEFAULT_BINFMT_DIR, opts: { filesyst
     });
   }
   if (r.status === 0 && isMounted(dir)) return { dir, mounted: true };
+  // Another process (a concurrent install) may have mounted it meanwhile.
+  if (isMounted(dir)) return { dir, mounted: false };
   const msg = (r.stderr || r.stdout || '').trim().split('\n').pop() ?? '';
   throw mountError(mountErrno(msg, known), dir, msg || `mount exited with ${r.status}`);
 }
@@ -374,7 +376,7 @@ export function registerRule(dir: string, rule: Rule, opts: { release?: string }
   }
   const back = readEntry(dir, rule.name);
   if (!back) {
-    throw new XarchError('BINFMT_WRITE_FAILED', `registered ${displayBytes(rule.name)}, but it is not there when read back (removed concurrently?)`, { path: dir });
+    throw new XarchError('BINFMT_WRITE_FAILED', `registered ${displayBytes(rule.name)}, but it is not there when read back (removed concurrently?)`, { path: dir, errno: 'ENOENT' });
   }
   return back;
 }

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { inSandbox, needSandbox, REPO } from './helpers/env.js';
-import { kernelFeatures, mountErrno } from '../src/kernel.js';
+import { kernelFeatures, mountErrno, registerError } from '../src/kernel.js';
+import { getTarget } from '../src/arch.js';
+import { ruleFromTarget } from '../src/rule.js';
 
 const KERNEL = path.join(REPO, 'dist/src/kernel.js');
 const RULE = path.join(REPO, 'dist/src/rule.js');
@@ -96,4 +98,29 @@ console.log(JSON.stringify({ a, missing }));
   assert.equal(out.missing.code, 'BINFMT_NOT_MOUNTED');
   const again = sandboxEval(`console.log(JSON.stringify(K.ensureMounted(D)));`) as Record<string, any>;
   assert.equal(again.mounted, false);
+});
+
+test('registerError maps errno to meaning', () => {
+  const t = getTarget('aarch64')!;
+  const F = ruleFromTarget(t, { interpreter: '/usr/bin/qemu-aarch64-static', flags: 'F' });
+  const noF = { ...F, flags: 'P' };
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  const table: [string, typeof F, string, string, RegExp][] = [
+    ['EINVAL', F, '4.4.0', 'KERNEL_TOO_OLD', /F needs Linux 4\.8 \(this is 4\.4\.0\)/],
+    ['EINVAL', F, '6.1.0', 'RULE_INVALID', /xarch rule check/],
+    ['EEXIST', F, '6.1.0', 'BINFMT_EXISTS', /--force/],
+    ['ENOENT', F, '6.1.0', 'EMULATOR_NOT_FOUND', /xarch emulators/],
+    ['ENOENT', noF, '6.1.0', 'BINFMT_NOT_MOUNTED', /mount/],
+    ['EACCES', F, '6.1.0', 'EMULATOR_UNSAFE', /chmod/],
+    ['EACCES', noF, '6.1.0', 'PERMISSION_DENIED', /root/],
+    ['EPERM', noF, '6.1.0', 'PERMISSION_DENIED', /CAP_SYS_ADMIN/],
+    ['EROFS', noF, '6.1.0', 'READ_ONLY', /read-only|privileged/],
+    ['ENOMEM', noF, '6.1.0', 'BINFMT_WRITE_FAILED', /memory|remove/],
+  ];
+  for (const [errno, rule, rel, code, hint] of table) {
+    const e = registerError(err(errno), '/b', rule, rel);
+    assert.equal(e.code, code, errno);
+    assert.equal(e.errno, errno);
+    assert.match(e.hint ?? '', hint, errno);
+  }
 });

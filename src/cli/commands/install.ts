@@ -1,5 +1,5 @@
 // xarch install [TARGET...|all]: register QEMU handlers, reconciling with what is there.
-import { EXIT_FAILURE, EXIT_OK, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR } from '../../kernel.js';
 import { XarchError } from '../../errors.js';
 import { emulatorHint } from '../../emulators.js';
@@ -51,7 +51,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     emulatorSearch: { extraDirs: values.dir ?? [], path: io.env.PATH ?? '' },
     credentials: !!values.credentials, force: !!values.force, allowHost: !!values['allow-host'], dryRun: !!values['dry-run'],
   };
-  if (values.flags !== undefined) opts.flags = values.flags;
+  if (values.flags !== undefined) {
+    if (/[^POCF]/.test(values.flags)) throw new UsageError(`--flags '${values.flags}': only P, O, C and F are binfmt_misc flags`);
+    opts.flags = values.flags;
+  }
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
   if (values.persist) {
     const hooks = await loadPersistHooks(values['etc-dir']);
