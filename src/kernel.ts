@@ -199,7 +199,14 @@ function entryPath(dir: string, name: string): Buffer {
 function writeOnce(p: string | Buffer, data: Uint8Array): void {
   // O_WRONLY without O_CREAT: opening a missing entry then fails with ENOENT
   // (with O_CREAT binfmt_misc answers EACCES, as a shell's `>` shows).
-  const fd = openSync(p, fsConstants.O_WRONLY);
+  let fd: number;
+  try {
+    fd = openSync(p, fsConstants.O_WRONLY);
+  } catch (e) {
+    // Opening is the file system's answer (permissions, read-only mount, not
+    // mounted); the write is the kernel's answer to the rule itself.
+    throw Object.assign(e as Error, { stage: 'open' });
+  }
   try {
     const n = writeSync(fd, data, 0, data.length);
     if (n !== data.length) {
@@ -307,6 +314,17 @@ export function registerError(e: unknown, dir: string, rule: Rule, release = '')
   const interp = displayBytes(rule.interpreter);
   const F = rule.flags.includes('F');
   const reg = path.join(dir, 'register');
+  if ((e as { stage?: string } | null)?.stage === 'open') {
+    if (errno === 'EROFS') {
+      return new XarchError('READ_ONLY', `${dir} is mounted read-only`, {
+        path: reg, errno, cause: e, hint: 'in a container /proc/sys is usually read-only: register on the host or run --privileged; elsewhere: mount -o remount,rw ' + dir,
+      });
+    }
+    if (errno === 'EACCES' || errno === 'EPERM') {
+      return new XarchError('PERMISSION_DENIED', `no permission to write ${reg}`, { path: reg, errno, cause: e, hint: 'run as root (or in your own user namespace on Linux 6.7+: xarch shell)' });
+    }
+    return binfmtDirError(e, reg);
+  }
   switch (errno) {
     case 'EINVAL': {
       const old = release && !kernelAtLeast(release, 4, 8) && F;

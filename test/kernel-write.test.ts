@@ -104,7 +104,10 @@ test('registerError maps errno to meaning', () => {
   const t = getTarget('aarch64')!;
   const F = ruleFromTarget(t, { interpreter: '/usr/bin/qemu-aarch64-static', flags: 'F' });
   const noF = { ...F, flags: 'P' };
-  const err = (code: string) => Object.assign(new Error(code), { code });
+  const err = (spec: string) => {
+    const [stage, code] = spec.includes(':') ? spec.split(':') : ['write', spec];
+    return Object.assign(new Error(code), { code, stage });
+  };
   const table: [string, typeof F, string, string, RegExp][] = [
     ['EINVAL', F, '4.4.0', 'KERNEL_TOO_OLD', /F needs Linux 4\.8 \(this is 4\.4\.0\)/],
     ['EINVAL', F, '6.1.0', 'RULE_INVALID', /xarch rule check/],
@@ -115,12 +118,15 @@ test('registerError maps errno to meaning', () => {
     ['EACCES', noF, '6.1.0', 'PERMISSION_DENIED', /root/],
     ['EPERM', noF, '6.1.0', 'PERMISSION_DENIED', /CAP_SYS_ADMIN/],
     ['EROFS', noF, '6.1.0', 'READ_ONLY', /read-only|privileged/],
+    ['open:EACCES', F, '6.1.0', 'PERMISSION_DENIED', /root/],
+    ['open:ENOENT', F, '6.1.0', 'BINFMT_NOT_MOUNTED', /mount/],
+    ['open:EROFS', F, '6.1.0', 'READ_ONLY', /privileged/],
     ['ENOMEM', noF, '6.1.0', 'BINFMT_WRITE_FAILED', /memory|remove/],
   ];
   for (const [errno, rule, rel, code, hint] of table) {
     const e = registerError(err(errno), '/b', rule, rel);
     assert.equal(e.code, code, errno);
-    assert.equal(e.errno, errno);
+    assert.equal(e.errno, errno.replace(/^open:/, ''));
     assert.match(e.hint ?? '', hint, errno);
   }
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, REPO, fixtureRoot, inSandbox, needFixture, needSandbox } from './helpers/env.js';
+import { CLI, REPO, asUser, fixtureRoot, inSandbox, needFixture, needSandbox, needTestUser } from './helpers/env.js';
 import { getTarget } from '../src/arch.js';
 import { ruleFromTarget, type Rule } from '../src/rule.js';
 import { conflictsFor, interpreterProblem, isOurs, selectEntries, servedTargets, targetForName } from '../src/manage.js';
@@ -288,4 +288,22 @@ test('status --json: entries, shadowing, interpreter facts, kernel features', { 
   assert.match(r.stdout, /mounted, disabled/);
   assert.match(r.stdout, /qemu-aarch64 +enabled +xarch +POF +aarch64/);
   assert.match(r.stdout, /shadowed by box64/);
+});
+
+test('an unprivileged user gets PERMISSION_DENIED, not a misleading interpreter error', { skip: needTestUser() }, () => {
+  // A stand-in directory: a root-owned, root-only `register` file, as in a real instance.
+  const tmp = mkdtempSync(path.join('/tmp', 'xarch-perm-'));
+  try {
+    chmodSync(tmp, 0o755);
+    writeFileSync(path.join(tmp, 'register'), '');
+    chmodSync(path.join(tmp, 'register'), 0o200);
+    writeFileSync(path.join(tmp, 'status'), 'enabled\n');
+    const r = asUser([process.execPath, CLI, 'install', 'arm64', '--binfmt-dir', tmp, '--json']);
+    assert.equal(r.status, 1, r.stderr);
+    const item = jsonLines(r.stdout)[0];
+    assert.deepEqual([item.status, item.error.code], ['failed', 'PERMISSION_DENIED']);
+    assert.match(item.error.hint, /root/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
