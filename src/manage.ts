@@ -570,14 +570,19 @@ export interface ChangeOptions extends ManageOptions {
   persist?: PersistHooks;
 }
 
-function liveOrThrow(dir: string): LiveEntry[] {
-  return readLiveEntries(dir); // throws BINFMT_NOT_MOUNTED with a hint
+/** Live entries; an unmounted instance has none (uninstall) or is an error (enable/disable). */
+function liveEntries(dir: string, unmountedIsEmpty: boolean): LiveEntry[] {
+  if (!isMounted(dir)) {
+    if (unmountedIsEmpty) return [];
+    throw new XarchError('BINFMT_NOT_MOUNTED', `binfmt_misc is not mounted at ${dir}`, { path: dir, hint: "nothing is registered; 'xarch install' mounts it and registers handlers" });
+  }
+  return readLiveEntries(dir);
 }
 
 /** Remove entries (default: all of xarch's). */
 export function uninstall(args: readonly string[], opts: ChangeOptions = {}): ChangeItem[] {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
-  const sel = selectEntries(args, liveOrThrow(dir), opts.force);
+  const sel = selectEntries(args, liveEntries(dir, true), opts.force);
   const items: ChangeItem[] = sel.problems.map((p) => ({ name: p.name ?? p.arg, arg: p.arg, status: p.status, reason: p.reason }));
   for (const e of sel.entries) {
     const item: ChangeItem = { name: e.name, status: 'failed' };
@@ -613,7 +618,7 @@ export function uninstall(args: readonly string[], opts: ChangeOptions = {}): Ch
 /** Enable or disable entries (default: all of xarch's); reports the state read back. */
 export function setEnabled(args: readonly string[], enabled: boolean, opts: ChangeOptions = {}): ChangeItem[] {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
-  const sel = selectEntries(args, liveOrThrow(dir), opts.force);
+  const sel = selectEntries(args, liveEntries(dir, false), opts.force);
   const items: ChangeItem[] = sel.problems.map((p) => ({ name: p.name ?? p.arg, arg: p.arg, status: p.status === 'absent' ? 'failed' : p.status, reason: p.reason }));
   const want: ChangeStatus = enabled ? 'enabled' : 'disabled';
   for (const e of sel.entries) {
