@@ -136,7 +136,9 @@ export async function withVersions(emulators: Emulator[], kernelRelease = os.rel
         resolve(v);
       });
     });
-  const unique = [...new Set(emulators.map((e) => e.path))];
+  // A -binfmt-P wrapper refuses to run outside binfmt_misc: ask the file it links to.
+  const runPath = (e: Emulator) => e.via ?? e.path;
+  const unique = [...new Set(emulators.map(runPath))];
   const results = new Map<string, string | null>();
   // A few at a time: each is a 10+ MB static binary.
   for (let i = 0; i < unique.length; i += 4) {
@@ -145,7 +147,7 @@ export async function withVersions(emulators: Emulator[], kernelRelease = os.rel
     batch.forEach((p, j) => results.set(p, vs[j]!));
   }
   return emulators.map((e) => {
-    const version = results.get(e.path) ?? null;
+    const version = results.get(runPath(e)) ?? null;
     return { ...e, version, preserveArgv0: honoursP(e.kind, version, kernelRelease) };
   });
 }
@@ -230,7 +232,7 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
       const isStatic = elfIsStatic(real);
       if (isStatic === null) continue; // not an ELF file: a script or a broken install
       const kind: Emulator['kind'] = parsed.wrapper ? 'wrapper' : isStatic ? 'static' : 'dynamic';
-      const version = opts.versions ? emulatorVersion(p) : null;
+      const version = opts.versions ? emulatorVersion(real) : null;
       for (const t of BY_CPU.get(parsed.cpu)!) {
         const e: Emulator = { target: t.name, cpu: parsed.cpu, path: p, kind, static: isStatic, version, preserveArgv0: honoursP(kind, version, release) };
         if (parsed.wrapper) e.via = real;

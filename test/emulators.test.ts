@@ -58,6 +58,11 @@ test('findEmulators on the real /usr/bin and Debian wrappers', { skip: needQemu(
   // PATH containing /usr/bin again does not duplicate
   const again = findEmulators({ path: '/usr/bin:/bin' });
   assert.equal(again.filter((e) => e.path.endsWith('qemu-aarch64-static')).length, 1);
+  if (existsSync(WRAPPER)) {
+    // First, before anything is cached: a wrapper refuses --version, so it is asked of the file it links to.
+    const [w] = await withVersions(a64.filter((e) => e.path === WRAPPER), '6.18.0');
+    assert.match(w!.version ?? '', /^\d+\.\d+/);
+  }
   const v = emulatorVersion(QEMU_AARCH64);
   assert.match(v ?? '', /^\d+\.\d+/);
   const withV = await withVersions(a64, '6.18.0');
