@@ -255,8 +255,10 @@ export function ensureMounted(dir: string = DEFAULT_BINFMT_DIR, opts: { filesyst
   if (r.status === 0 && isMounted(dir)) return { dir, mounted: true };
   // Another process (a concurrent install) may have mounted it meanwhile.
   if (isMounted(dir)) return { dir, mounted: false };
-  const msg = (r.stderr || r.stdout || '').trim().split('\n').pop() ?? '';
-  throw mountError(mountErrno(msg, known), dir, msg || `mount exited with ${r.status}`);
+  // mount(8) adds a "dmesg(1) may have more information" line after the reason.
+  const all = (r.stderr || r.stdout || '').trim();
+  const first = all.split('\n')[0]?.trim() ?? '';
+  throw mountError(mountErrno(all, known), dir, first || `mount exited with ${r.status}`);
 }
 
 /** mount(8)'s message → the errno behind it. */

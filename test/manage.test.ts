@@ -307,3 +307,37 @@ test('an unprivileged user gets PERMISSION_DENIED, not a misleading interpreter 
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('an unprivileged user cannot mount: PERMISSION_DENIED explaining privileges and containers', { skip: needTestUser() }, () => {
+  const tmp = mkdtempSync(path.join('/tmp', 'xarch-mnt-'));
+  try {
+    chmodSync(tmp, 0o755);
+    const r = asUser([process.execPath, CLI, 'install', 'arm64', '--binfmt-dir', tmp]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no permission to mount binfmt_misc at .*must be superuser/);
+    assert.match(r.stderr, /hint: run as root; in a container/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('install re-enables its own disabled entry; --force allows F with a dynamic emulator (with a warning)', { skip: needSandbox() }, () => {
+  const tmp = mkdtempSync(path.join('/tmp', 'xarch-force-'));
+  try {
+    chmodSync(tmp, 0o755);
+    copyFileSync(process.execPath, path.join(tmp, 'qemu-riscv64'));
+    chmodSync(path.join(tmp, 'qemu-riscv64'), 0o755);
+    const code = `import * as M from ${JSON.stringify(path.join(REPO, 'dist/src/manage.js'))};
+const items = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(tmp)}], path: '' }, flags: 'OF', force: true });
+console.log(JSON.stringify(items[0]));`;
+    const r = inSandbox(['sh', '-c', `$X install arm64 --json >/dev/null; $X disable arm64 >/dev/null; $X install arm64 --json; head -1 ${B}/qemu-aarch64; ${process.execPath} --input-type=module -e "$CODE"`], { env: { ...process.env, X, CODE: code } });
+    assert.equal(r.status, 0, r.stderr);
+    const [again, forced] = jsonLines(r.stdout);
+    assert.deepEqual([again.status, again.reason], ['replaced', 'identical but disabled: enabled it']);
+    assert.match(r.stdout, /^enabled$/m);
+    assert.deepEqual([forced.status, forced.flags], ['installed', 'OF']);
+    assert.match(forced.warnings.join(' '), /dynamically linked emulator/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
