@@ -5,6 +5,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, 
 
 export interface CommandModule {
   help: string;
+  /** The command parses --help itself (its trailing arguments belong to another program). */
+  ownsHelp?: boolean;
   run(argv: string[], io: Io): Promise<number>;
 }
 
@@ -78,7 +80,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`xarch: command '${name}' is not available in this build: ${(e as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!mod.ownsHelp && (rest.includes('--help') || rest.includes('-h'))) {
     const dd = rest.indexOf('--');
     const h = rest.findIndex((a) => a === '--help' || a === '-h');
     if (dd === -1 || h < dd) {
