@@ -9,3 +9,8 @@ export * from './emulators.js';
 export * from './manage.js';
 export * from './probe.js';
 export * from './verify.js';
+export * from './elf.js';
+export * from './elf-file.js';
+export * from './run.js';
+export * from './session.js';
+export * from './rootfs.js';

@@ -1,0 +1,43 @@
+// The ELF reader's file edge: one descriptor, positioned reads of only the
+// bytes the parser asks for.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { fromSystemError, XarchError } from './errors.js';
+import { parseElf, type ElfInfo, type ReadAt } from './elf.js';
+
+/** A ReadAt over an open file descriptor. */
+export function fdReadAt(fd: number): ReadAt {
+  return (offset, length) => {
+    const b = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, b, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === length ? b : b.subarray(0, got);
+  };
+}
+
+/** Parse the ELF headers of `file`. Errors name the file (and the byte offset for ELF errors). */
+export function readElfFile(file: string): ElfInfo {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fromSystemError(e, file, 'file');
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new XarchError('PATH_NOT_FILE', `${file} is a directory`, { path: file, errno: 'EISDIR', hint: 'give a file (xarch scan walks directories)' });
+    if (!st.isFile()) throw new XarchError('PATH_NOT_FILE', `${file} is not a regular file`, { path: file, hint: 'give a regular file' });
+    return parseElf(fdReadAt(fd));
+  } catch (e) {
+    if (e instanceof XarchError && e.code.startsWith('ELF_')) {
+      throw new XarchError(e.code, `${file}: ${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, { path: file, offset: e.offset, hint: e.hint });
+    }
+    throw fromSystemError(e, file, 'file');
+  } finally {
+    closeSync(fd);
+  }
+}

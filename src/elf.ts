@@ -1,0 +1,193 @@
+// ELF header reader (pure). Reads the identification, the file header and
+// the program headers through a ReadAt callback, never the whole file, and
+// turns every inconsistency into an XarchError carrying the byte offset.
+import { targetsForHeader } from './arch.js';
+import { XarchError } from './errors.js';
+
+/** Read `length` bytes at `offset`; fewer (or none) past end-of-file. */
+export type ReadAt = (offset: number, length: number) => Uint8Array;
+
+export type ElfType = 'NONE' | 'REL' | 'EXEC' | 'DYN' | 'CORE' | 'UNKNOWN';
+
+export interface ElfInfo {
+  elfClass: 32 | 64;
+  byteOrder: 'little' | 'big';
+  osabi: number;
+  osabiName: string;
+  abiVersion: number;
+  type: ElfType;
+  eType: number;
+  /** ET_DYN with a PT_INTERP (a position-independent executable) or a static PIE. */
+  pie: boolean;
+  machine: number;
+  machineName: string;
+  flags: number;
+  /** e_flags decoded where they decide the ABI (ARM EABI/float, MIPS o32/n32/n64, RISC-V float ABI, PPC64 ELFv1/v2). */
+  abi: string[];
+  entry: bigint;
+  /** PT_INTERP: the loader the kernel starts for a dynamic program. */
+  interpreter: string | null;
+  /** static: no PT_INTERP, ET_EXEC; static-pie: ET_DYN without PT_INTERP; dynamic: has PT_INTERP. */
+  linkage: 'static' | 'static-pie' | 'dynamic';
+  /** Catalogue targets whose magic/mask match the first bytes. */
+  targets: string[];
+  /** The first (up to) 256 bytes, what binfmt_misc compares. */
+  header: Uint8Array;
+}
+
+const OSABI: Record<number, string> = {
+  0: 'SYSV', 1: 'HPUX', 2: 'NetBSD', 3: 'GNU', 6: 'Solaris', 7: 'AIX', 8: 'IRIX', 9: 'FreeBSD', 10: 'Tru64',
+  11: 'Modesto', 12: 'OpenBSD', 64: 'ARM_AEABI', 97: 'ARM', 255: 'Standalone',
+};
+
+const MACHINES: Record<number, string> = {
+  2: 'SPARC', 3: 'Intel 80386', 4: 'Motorola 68000', 6: 'Intel 80486', 8: 'MIPS', 10: 'MIPS R3000 LE', 15: 'HPPA',
+  18: 'SPARC32PLUS', 20: 'PowerPC', 21: 'PowerPC64', 22: 'IBM S/390', 40: 'ARM', 41: 'Alpha (old)', 42: 'SuperH',
+  43: 'SPARC v9', 50: 'IA-64', 62: 'x86-64', 75: 'VAX', 92: 'OpenRISC', 94: 'Xtensa', 113: 'Altera Nios II',
+  164: 'Qualcomm Hexagon', 183: 'AArch64', 189: 'Xilinx MicroBlaze', 243: 'RISC-V', 258: 'LoongArch',
+  0x9026: 'Alpha', 0xbaab: 'Xilinx MicroBlaze (old)',
+};
+
+const TYPES: ElfType[] = ['NONE', 'REL', 'EXEC', 'DYN', 'CORE'];
+
+const PT_INTERP = 3;
+/** Longest loader path accepted (the kernel allows PATH_MAX). */
+const MAX_INTERP = 4096;
+/** More program headers than any real program has; the kernel refuses > 64 KiB of them. */
+const MAX_PHDR_BYTES = 65536;
+
+export function looksLikeElf(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+}
+
+export function machineName(machine: number): string {
+  return MACHINES[machine] ?? `unknown (${machine})`;
+}
+
+/** ABI facts carried in e_flags. */
+export function decodeAbi(machine: number, elfClass: 32 | 64, byteOrder: 'little' | 'big', flags: number): string[] {
+  const out: string[] = [];
+  switch (machine) {
+    case 40: { // ARM
+      const eabi = flags >>> 24;
+      out.push(eabi ? `EABI${eabi}` : 'OABI/GNU');
+      if (flags & 0x400) out.push('hard-float');
+      else if (flags & 0x200) out.push('soft-float');
+      else if (eabi) out.push('float ABI unspecified');
+      if (flags & 0x800000) out.push('BE8');
+      break;
+    }
+    case 8: case 10: { // MIPS
+      if (elfClass === 64) out.push('n64');
+      else if (flags & 0x20) out.push('n32');
+      else out.push('o32');
+      out.push(byteOrder === 'little' ? 'little-endian' : 'big-endian');
+      const arch = (flags >>> 28) & 0xf;
+      const ARCH = ['mips1', 'mips2', 'mips3', 'mips4', 'mips5', 'mips32', 'mips64', 'mips32r2', 'mips64r2', 'mips32r6', 'mips64r6'];
+      if (ARCH[arch]) out.push(ARCH[arch]!);
+      if (flags & 0x400) out.push('nan2008');
+      break;
+    }
+    case 243: { // RISC-V
+      const f = (flags >>> 1) & 3;
+      out.push(['soft-float', 'single-float', 'double-float', 'quad-float'][f]!);
+      if (flags & 1) out.push('RVC');
+      if (flags & 8) out.push('RVE');
+      break;
+    }
+    case 21: { // PowerPC64
+      const v = flags & 3;
+      out.push(v === 2 ? 'ELFv2' : v === 1 ? 'ELFv1' : byteOrder === 'little' ? 'ELFv2 (unmarked)' : 'ELFv1 (unmarked)');
+      break;
+    }
+    default:
+  }
+  return out;
+}
+
+function fail(code: 'ELF_NOT_ELF' | 'ELF_TRUNCATED' | 'ELF_INVALID', message: string, offset: number): never {
+  throw new XarchError(code, message, { offset, hint: code === 'ELF_NOT_ELF' ? 'give an ELF executable or library' : 'the file is damaged or not a complete ELF file' });
+}
+
+/** Parse an ELF file's headers. Throws ELF_NOT_ELF, ELF_TRUNCATED or ELF_INVALID with the offset. */
+export function parseElf(read: ReadAt): ElfInfo {
+  const head = read(0, 256);
+  if (!looksLikeElf(head)) fail('ELF_NOT_ELF', head.length < 4 ? 'not an ELF file (shorter than the 4-byte magic)' : 'not an ELF file (no \\x7fELF magic)', 0);
+  if (head.length < 16) fail('ELF_TRUNCATED', `truncated ELF identification (${head.length} of 16 bytes)`, head.length);
+  const cls = head[4];
+  if (cls !== 1 && cls !== 2) fail('ELF_INVALID', `invalid ELF class ${cls} (1 is 32-bit, 2 is 64-bit)`, 4);
+  const data = head[5];
+  if (data !== 1 && data !== 2) fail('ELF_INVALID', `invalid ELF byte order ${data} (1 is little-endian, 2 is big-endian)`, 5);
+  const elfClass: 32 | 64 = cls === 1 ? 32 : 64;
+  const le = data === 1;
+  const ehsize = elfClass === 64 ? 64 : 52;
+  if (head.length < ehsize) fail('ELF_TRUNCATED', `truncated ELF header (${head.length} of ${ehsize} bytes)`, head.length);
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const u16 = (o: number) => dv.getUint16(o, le);
+  const u32 = (o: number) => dv.getUint32(o, le);
+  const word = (o: number) => (elfClass === 64 ? dv.getBigUint64(o, le) : BigInt(dv.getUint32(o, le)));
+
+  const eType = u16(16);
+  const machine = u16(18);
+  const entry = word(24);
+  const phoffBig = word(elfClass === 64 ? 32 : 28);
+  const flags = u32(elfClass === 64 ? 48 : 36);
+  const phentsize = u16(elfClass === 64 ? 54 : 42);
+  const phnum = u16(elfClass === 64 ? 56 : 44);
+  const phOffField = elfClass === 64 ? 32 : 28;
+
+  let interpreter: string | null = null;
+  if (phnum > 0 && (eType === 2 || eType === 3)) {
+    const minEnt = elfClass === 64 ? 56 : 32;
+    if (phentsize < minEnt) fail('ELF_INVALID', `program header entry size ${phentsize} is smaller than ${minEnt}`, elfClass === 64 ? 54 : 42);
+    const total = phentsize * phnum;
+    if (total > MAX_PHDR_BYTES) fail('ELF_INVALID', `${phnum} program headers of ${phentsize} bytes exceed ${MAX_PHDR_BYTES} bytes`, elfClass === 64 ? 56 : 44);
+    if (phoffBig > BigInt(Number.MAX_SAFE_INTEGER - total)) fail('ELF_INVALID', `program header offset ${phoffBig} is out of range`, phOffField);
+    const phoff = Number(phoffBig);
+    const ph = read(phoff, total);
+    if (ph.length < total) fail('ELF_TRUNCATED', `program headers end past end-of-file (need ${total} bytes at ${phoff}, have ${ph.length})`, phoff + ph.length);
+    const pv = new DataView(ph.buffer, ph.byteOffset, ph.byteLength);
+    for (let i = 0; i < phnum; i++) {
+      const b = i * phentsize;
+      if (pv.getUint32(b, le) !== PT_INTERP) continue;
+      const off = elfClass === 64 ? pv.getBigUint64(b + 8, le) : BigInt(pv.getUint32(b + 4, le));
+      const size = elfClass === 64 ? pv.getBigUint64(b + 32, le) : BigInt(pv.getUint32(b + 16, le));
+      const at = phoff + b;
+      if (size === 0n || size > BigInt(MAX_INTERP)) fail('ELF_INVALID', `PT_INTERP size ${size} is not between 1 and ${MAX_INTERP}`, at);
+      if (off > BigInt(Number.MAX_SAFE_INTEGER)) fail('ELF_INVALID', `PT_INTERP offset ${off} is out of range`, at);
+      const s = read(Number(off), Number(size));
+      if (s.length < Number(size)) fail('ELF_TRUNCATED', `PT_INTERP string ends past end-of-file`, Number(off) + s.length);
+      const nul = s.indexOf(0);
+      if (nul !== s.length - 1) fail('ELF_INVALID', 'PT_INTERP is not a NUL-terminated path', Number(off));
+      interpreter = new TextDecoder('latin1').decode(s.subarray(0, nul));
+      break;
+    }
+  }
+  const type = TYPES[eType] ?? 'UNKNOWN';
+  const linkage = interpreter !== null ? 'dynamic' : eType === 3 ? 'static-pie' : 'static';
+  const header = head.slice(0, 256);
+  return {
+    elfClass,
+    byteOrder: le ? 'little' : 'big',
+    osabi: head[7]!,
+    osabiName: OSABI[head[7]!] ?? `unknown (${head[7]})`,
+    abiVersion: head[8]!,
+    type,
+    eType,
+    pie: eType === 3 && (interpreter !== null || entry !== 0n),
+    machine,
+    machineName: machineName(machine),
+    flags,
+    abi: decodeAbi(machine, elfClass, le ? 'little' : 'big', flags),
+    entry,
+    interpreter,
+    linkage,
+    targets: targetsForHeader(header).map((t) => t.name),
+    header,
+  };
+}
+
+/** A ReadAt over bytes already in memory. */
+export function bytesReadAt(bytes: Uint8Array): ReadAt {
+  return (offset, length) => bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
+}

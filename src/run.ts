@@ -1,0 +1,107 @@
+// Direct runs: one foreign program through the right QEMU emulator, with no
+// binfmt_misc registration. Planning (which emulator, which sysroot, what is
+// missing) is separate from spawning so it can be tested and explained.
+import { existsSync } from 'node:fs';
+import { resolveInRoot } from './rootfs.js';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { getTarget, resolveTarget, type Target } from './arch.js';
+import { XarchError } from './errors.js';
+export { resolveInRoot };
+import { readElfFile } from './elf-file.js';
+import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from './emulators.js';
+
+export interface RunRequest {
+  program: string;
+  args: string[];
+  arch?: string;
+  sysroot?: string;
+  emulator?: string;
+  emulatorSearch?: FindOptions;
+}
+
+export interface RunPlan {
+  target: Target;
+  emulator: string;
+  /** Root the loader and libraries come from (passed to QEMU as -L), or null for a static program. */
+  sysroot: string | null;
+  interpreter: string | null;
+  argv: string[];
+}
+
+/** The usual places a cross or multiarch sysroot for `t` lives. */
+export function sysrootCandidates(t: Target): string[] {
+  const triplets = new Set<string>();
+  for (const g of t.names.gnu ?? []) {
+    if (t.name === 'arm') triplets.add('arm-linux-gnueabihf').add('arm-linux-gnueabi');
+    else if (t.family === 'mips' && t.elfClass === 64) triplets.add(`${g}-linux-gnuabi64`);
+    else triplets.add(`${g}-linux-gnu`);
+  }
+  return [...triplets].map((tr) => `/usr/${tr}`).concat('/');
+}
+
+export function planRun(req: RunRequest): RunPlan {
+  if (!existsSync(req.program)) {
+    throw new XarchError('PATH_NOT_FOUND', `${req.program} does not exist`, { path: req.program, hint: 'give the path of a foreign program' });
+  }
+  const info = readElfFile(req.program);
+  let target: Target | undefined;
+  if (req.arch) target = resolveTarget(req.arch).target;
+  else target = info.targets.length ? getTarget(info.targets[0]!) : undefined;
+  if (!target) {
+    throw new XarchError('ARCH_UNKNOWN', `${req.program} is an ELF file (${info.machineName}) that no QEMU target in the catalogue matches`, {
+      path: req.program, hint: 'name the architecture with --arch (see xarch arches)',
+    });
+  }
+
+  let emulator = req.emulator;
+  if (!emulator) {
+    // Debian's -binfmt-P wrappers expect the kernel's P argument layout; run the plain emulator.
+    const found = findEmulators(req.emulatorSearch ?? {}).filter((e: Emulator) => e.kind !== 'wrapper');
+    const best = bestEmulator(target.name, found);
+    if (!best) {
+      throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${target.name} (qemu-${target.cpu}-static or qemu-${target.cpu})`, { hint: emulatorHint() });
+    }
+    emulator = best.path;
+  }
+
+  let sysroot: string | null = null;
+  const interp = info.interpreter;
+  if (interp) {
+    const roots = req.sysroot ? [path.resolve(req.sysroot)] : sysrootCandidates(target);
+    sysroot = roots.find((r) => resolveInRoot(r, interp) !== null) ?? null;
+    if (!sysroot) {
+      const where = req.sysroot ? path.resolve(req.sysroot) : roots.join(', ');
+      const deb = target.names.debian?.[0];
+      throw new XarchError('LOADER_NOT_FOUND', `${req.program} is dynamically linked and needs its loader ${interp}, which is not in ${where}`, {
+        path: req.program,
+        hint: `point --sysroot at a ${target.name} root file system that has it${deb ? `, or install the libraries: apt-get install libc6:${deb} (multiarch) or libc6-${deb}-cross` : ''}`,
+      });
+    }
+  }
+  const argv = [emulator, ...(sysroot && sysroot !== '/' ? ['-L', sysroot] : []), '-0', req.program, req.program, ...req.args];
+  return { target, emulator, sysroot, interpreter: interp, argv };
+}
+
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+
+/** Spawn the plan with inherited stdio; resolves to the exit status (128+signal when killed). */
+export function execPlan(plan: RunPlan): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: 'inherit' });
+    const relay = (sig: NodeJS.Signals) => () => { child.kill(sig); };
+    const handlers = RELAYED.map((s) => [s, relay(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    const done = () => { for (const [s, h] of handlers) process.off(s, h); };
+    child.on('error', (e) => {
+      done();
+      reject(new XarchError('EMULATOR_NOT_FOUND', `cannot start ${plan.argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { path: plan.argv[0], hint: emulatorHint() }));
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      if (signal) resolve(128 + (osConstants.signals[signal] ?? 0));
+      else resolve(code ?? 1);
+    });
+  });
+}
