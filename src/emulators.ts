@@ -2,12 +2,13 @@
 // each serves, whether it is static (safe to pin with F) and whether it
 // honours binfmt_misc's P flag. IO edge: reads directories and ELF headers,
 // runs `--version` only when asked.
-import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TARGETS, type Target } from './arch.js';
 import { kernelAtLeast } from './kernel.js';
+import { readElfFile } from './elf-file.js';
 
 export interface Emulator {
   /** Catalogue target name (src/arch.ts). */
@@ -67,33 +68,14 @@ export function parseEmulatorName(base: string): { cpu: string; wrapper: boolean
 }
 
 /**
- * Is an ELF file statically linked (no PT_INTERP)? Reads only the program
- * headers. null when it is not a readable ELF file.
+ * Is an ELF file statically linked (no PT_INTERP; static-pie counts)? Reads
+ * only the headers (src/elf-file.ts). null when it is not a readable ELF file.
  */
 export function elfIsStatic(file: string): boolean | null {
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    return readElfFile(file).linkage !== 'dynamic';
   } catch {
     return null;
-  }
-  try {
-    const h = Buffer.alloc(64);
-    if (readSync(fd, h, 0, 64, 0) < 52 || h.readUInt32BE(0) !== 0x7f454c46) return null;
-    const is64 = h[4] === 2;
-    const le = h[5] === 1;
-    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const phoff = is64 ? Number(le ? h.readBigUInt64LE(32) : h.readBigUInt64BE(32)) : u32(h, 28);
-    const phentsize = u16(h, is64 ? 54 : 42);
-    const phnum = u16(h, is64 ? 56 : 44);
-    if (phnum === 0 || phentsize < (is64 ? 56 : 32) || phnum > 4096) return phnum === 0 ? true : null;
-    const ph = Buffer.alloc(phentsize * phnum);
-    if (readSync(fd, ph, 0, ph.length, phoff) < ph.length) return null;
-    for (let i = 0; i < phnum; i++) if (u32(ph, i * phentsize) === 3 /* PT_INTERP */) return false;
-    return true;
-  } finally {
-    closeSync(fd);
   }
 }
 
