@@ -1,10 +1,78 @@
-// Placeholder until this command is implemented; it says so and fails.
-import { parseCommand, type Io } from '../io.js';
-import { XarchError } from '../../errors.js';
+// xarch scan PATH...: the architectures a tree, tar or image contains.
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { resolveTarget } from '../../arch.js';
+import { scanPath, type ScanOptions } from '../../image.js';
+import type { ScanReport } from '../../scan.js';
 
-export const help = 'Usage: xarch scan [--json]\n\nNot implemented in this build yet.\n';
+export const help = `Usage: xarch scan PATH... [--expect TARGET] [--list] [--json]
 
-export async function run(argv: string[], _io: Io): Promise<number> {
-  parseCommand(argv, {});
-  throw new XarchError('INTERNAL', "'xarch scan' is not implemented in this build yet", { hint: 'upgrade xarch' });
+Count the ELF files in each PATH per architecture (class, byte order, ABI,
+static/dynamic), list the loaders (PT_INTERP) they need and whether each is
+present, and the emulators needed to run them.
+
+PATH is a directory tree (symlinks are never followed; FIFOs and devices
+are skipped unopened), a tar (plain, gzip, zstd, xz, bzip2), a docker/podman
+save archive, or an OCI image layout (directory or tar). Images are read
+layer by layer with whiteouts, one report per image, and per platform for a
+multi-platform index. Nothing is written to disk.
+
+  --expect TARGET  list every ELF file of another architecture (default for
+                   images: the platform the image declares); exit 1 if any
+  --list           print every mismatching file (default: the first 20)
+  --json           one line per scanned unit: {"path","kind","image","platform",
+                   "expect","files","elfFiles","targets":{NAME:{"count","class",
+                   "byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path",
+                   "present","count","targets"}],"emulators","mismatches":[{"file",
+                   "target"}],"errors":{"unreadable","invalidElf","special",
+                   "unsafePaths"},"seconds"}
+`;
+
+function human(io: Io, r: ScanReport, list: boolean): void {
+  const title = r.image ? `${r.path} [${r.image}${r.platform ? ` ${r.platform}` : ''}]` : r.path;
+  const rate = r.seconds > 0 ? `, ${Math.round(r.files / r.seconds)} files/s` : '';
+  io.out(`${title} (${r.kind}): ${r.files} files, ${r.elfFiles} ELF${rate}\n`);
+  const rows = Object.entries(r.targets).map(([name, t]) => [name, String(t.count), `ELF${t.class} ${t.byteOrder}`, t.abi.join(' ') || '-', String(t.static), String(t.dynamic), String(t.shared), String(t.other)]);
+  if (rows.length) io.out(table(['  TARGET', 'FILES', 'CLASS', 'ABI', 'STATIC', 'DYNAMIC', 'SHARED', 'OTHER'], rows.map((x) => ['  ' + x[0], ...x.slice(1)])));
+  for (const l of r.loaders) io.out(`  loader ${l.path} (${l.count} files, ${l.targets.join(' ')}): ${l.present ? 'present' : 'MISSING'}\n`);
+  if (r.emulators.length) io.out(`  emulators needed: ${r.emulators.join(' ')}\n`);
+  const e = r.errors;
+  if (e.unreadable || e.invalidElf || e.unsafePaths) io.out(`  skipped: ${e.unreadable} unreadable, ${e.invalidElf} damaged ELF, ${e.unsafePaths} unsafe archive paths\n`);
+  if (r.expect) {
+    io.out(`  expected ${r.expect}: ${r.mismatches.length ? `${r.mismatches.length} file(s) of another architecture` : 'every ELF file matches'}\n`);
+    for (const m of list ? r.mismatches : r.mismatches.slice(0, 20)) io.out(`    ${m.file}: ${m.target}\n`);
+    if (!list && r.mismatches.length > 20) io.out(`    ... ${r.mismatches.length - 20} more (--list shows all)\n`);
+  }
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { expect: { type: 'string' }, list: { type: 'boolean' } });
+  if (positionals.length === 0) throw new UsageError('scan needs at least one PATH');
+  const opts: ScanOptions = {};
+  if (values.expect) opts.expect = resolveTarget(values.expect).target;
+  if (io.stderrIsTTY && !values.json) {
+    const t0 = Date.now();
+    opts.onProgress = (n) => io.err(`\r  ${n} files, ${Math.round(n / Math.max(0.001, (Date.now() - t0) / 1000))} files/s`);
+  }
+  let mismatch = false;
+  let failed = false;
+  for (const p of positionals) {
+    let reports: ScanReport[];
+    try {
+      reports = await scanPath(p, opts);
+    } catch (e) {
+      if (!(e instanceof Error) || !('code' in e)) throw e;
+      failed = true;
+      const x = e as Error & { code: string; hint?: string };
+      if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
+      else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
+      continue;
+    }
+    if (opts.onProgress) io.err('\r\x1b[K');
+    for (const r of reports) {
+      if (r.mismatches.length) mismatch = true;
+      if (values.json) jsonLine(io, r);
+      else human(io, r, !!values.list);
+    }
+  }
+  return mismatch || failed ? EXIT_FAILURE : EXIT_OK;
 }

@@ -1,0 +1,225 @@
+// Container images and archives for `xarch scan`: plain tars (optionally
+// compressed), `docker save` / `podman save` archives and OCI image layouts
+// (directory or tar). Everything is read as streams; layers are applied in
+// order with whiteouts (.wh.<name>) and opaque directories (.wh..wh..opq).
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resolveTarget, type Target } from './arch.js';
+import { XarchError } from './errors.js';
+import { elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
+import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from './tar.js';
+
+export interface ScanOptions {
+  expect?: Target;
+  onProgress?: (files: number) => void;
+}
+
+type Source = { file: string; start: number; end: number };
+
+function readRange(src: Source, max = 1 << 24): Uint8Array {
+  const len = Math.min(src.end - src.start, max);
+  const fd = openSync(src.file, 'r');
+  try {
+    const b = new Uint8Array(len);
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fd, b, got, len - got, src.start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function json(src: Source, what: string): any {
+  try {
+    return JSON.parse(Buffer.from(readRange(src)).toString('utf8'));
+  } catch (e) {
+    throw new XarchError('ARCHIVE_INVALID', `${what} in ${src.file} is not valid JSON: ${(e as Error).message}`, { path: src.file });
+  }
+}
+
+/** Stream one layer (a tar, maybe compressed) into a per-layer map. */
+async function readLayer(src: Source): Promise<{ entries: Map<string, VirtualEntry>; whiteouts: string[]; opaque: string[]; unsafe: number }> {
+  const compression: Compression = detectCompression(readRange(src, 8));
+  const { stream, done } = openDecompressed(src.file, compression, { start: src.start, end: src.end });
+  const entries = new Map<string, VirtualEntry>();
+  const whiteouts: string[] = [];
+  const opaque: string[] = [];
+  let unsafe = 0;
+  await Promise.all([readTar(stream, (m) => {
+    if (m.unsafeName !== undefined) unsafe++;
+    const base = path.posix.basename(m.path);
+    const dir = path.posix.dirname(m.path);
+    if (base === '.wh..wh..opq') { opaque.push(dir === '.' ? '' : dir); return; }
+    if (base.startsWith('.wh.')) { whiteouts.push((dir === '.' ? '' : dir + '/') + base.slice(4)); return; }
+    entries.set(m.path, entryOf(m));
+  }), done]);
+  return { entries, whiteouts, opaque, unsafe };
+}
+
+function entryOf(m: TarMember): VirtualEntry {
+  const e: VirtualEntry = { type: m.type, linkname: m.linkname };
+  if (m.type === 'file') {
+    const r = elfOfHead(m.head);
+    if (r.info) e.info = r.info;
+    if (r.invalid) e.invalidElf = true;
+  }
+  return e;
+}
+
+function removeTree(fsmap: Map<string, VirtualEntry>, p: string): void {
+  fsmap.delete(p);
+  const prefix = p === '' ? '' : p + '/';
+  for (const k of fsmap.keys()) if (k.startsWith(prefix)) fsmap.delete(k);
+}
+
+interface ImageRef {
+  name: string;
+  platform?: string;
+  layers: Source[];
+}
+
+/** The platform an image config declares, e.g. linux/arm/v7. */
+function platformOf(cfg: any): string | undefined {
+  if (!cfg || typeof cfg.architecture !== 'string') return undefined;
+  return `${cfg.os ?? 'linux'}/${cfg.architecture}${cfg.variant ? `/${cfg.variant}` : ''}`;
+}
+
+async function scanImages(refs: ImageRef[], base: { path: string; kind: ScanReport['kind'] }, opts: ScanOptions): Promise<ScanReport[]> {
+  const cache = new Map<string, Awaited<ReturnType<typeof readLayer>>>();
+  const out: ScanReport[] = [];
+  for (const ref of refs) {
+    const start = process.hrtime.bigint();
+    const fsmap = new Map<string, VirtualEntry>();
+    let unsafe = 0;
+    for (const src of ref.layers) {
+      const key = `${src.file}:${src.start}`;
+      let layer = cache.get(key);
+      if (!layer) cache.set(key, (layer = await readLayer(src)));
+      unsafe += layer.unsafe;
+      for (const d of layer.opaque) removeTree(fsmap, d);
+      for (const w of layer.whiteouts) removeTree(fsmap, w);
+      for (const [k, v] of layer.entries) fsmap.set(k, v);
+    }
+    let expect = opts.expect;
+    if (!expect && ref.platform) {
+      try {
+        expect = resolveTarget(ref.platform).target;
+      } catch { /* an unknown platform: no expectation */ }
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const b: Parameters<typeof reportFromVirtual>[1] = { ...base, image: ref.name };
+    if (ref.platform) b.platform = ref.platform;
+    out.push(reportFromVirtual(fsmap, b, expect, { unsafePaths: unsafe }, seconds));
+  }
+  return out;
+}
+
+/** Resolve OCI index entries (nested indexes included) into images. */
+function ociImages(index: any, blob: (digest: string) => Source, name: string, depth = 0): ImageRef[] {
+  if (depth > 4) throw new XarchError('ARCHIVE_INVALID', 'OCI index nesting is deeper than 4', {});
+  const refs: ImageRef[] = [];
+  for (const m of index.manifests ?? []) {
+    const digest = String(m.digest ?? '');
+    const doc = json(blob(digest), `manifest ${digest}`);
+    const tag = m.annotations?.['org.opencontainers.image.ref.name'] ?? name;
+    if (Array.isArray(doc.manifests)) {
+      refs.push(...ociImages(doc, blob, tag, depth + 1));
+      continue;
+    }
+    const cfg = doc.config?.digest ? json(blob(doc.config.digest), 'image config') : undefined;
+    const platform = m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : platformOf(cfg);
+    if (m.platform?.architecture === 'unknown') continue; // attestation manifests
+    const ref: ImageRef = { name: tag, layers: (doc.layers ?? []).map((l: any) => blob(String(l.digest))) };
+    if (platform) ref.platform = platform;
+    refs.push(ref);
+  }
+  return refs;
+}
+
+function digestPath(digest: string): string {
+  const m = /^([a-z0-9]+):([a-f0-9]{32,128})$/.exec(digest);
+  if (!m) throw new XarchError('ARCHIVE_INVALID', `invalid digest '${digest}'`, { hint: 'the image index or manifest is damaged' });
+  return `blobs/${m[1]}/${m[2]}`;
+}
+
+/** Scan PATH: a directory tree, an OCI layout directory, a tar (plain or compressed), or an image archive. */
+export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanReport[]> {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    throw new XarchError('PATH_NOT_FOUND', `${p} does not exist`, { path: p, hint: 'give a directory, a tar file or an image archive' });
+  }
+  if (st.isDirectory()) {
+    if (existsSync(path.join(p, 'oci-layout')) && existsSync(path.join(p, 'index.json'))) {
+      const blob = (d: string): Source => {
+        const f = path.join(p, digestPath(d));
+        let size;
+        try { size = statSync(f).size; } catch { throw new XarchError('ARCHIVE_INVALID', `blob ${d} is missing from ${p}`, { path: f }); }
+        return { file: f, start: 0, end: size };
+      };
+      const index = JSON.parse(readFileSync(path.join(p, 'index.json'), 'utf8'));
+      return scanImages(ociImages(index, blob, path.basename(p)), { path: p, kind: 'oci-layout' }, opts);
+    }
+    const tree: Parameters<typeof scanTree>[1] = {};
+    if (opts.expect) tree.expect = opts.expect;
+    if (opts.onProgress) tree.onProgress = opts.onProgress;
+    return [scanTree(path.resolve(p), tree)];
+  }
+  if (!st.isFile()) throw new XarchError('PATH_NOT_FILE', `${p} is not a directory or a file`, { path: p });
+  const head = readRange({ file: p, start: 0, end: 512 });
+  const compression = detectCompression(head);
+  const start = process.hrtime.bigint();
+  // One pass: the archive as a plain tar, noting where each member's data
+  // sits (for an uncompressed archive) in case it turns out to be an image.
+  const fsmap = new Map<string, VirtualEntry>();
+  const offsets = new Map<string, Source>();
+  let unsafe = 0;
+  let files = 0;
+  const { stream, done } = openDecompressed(p, compression);
+  let parser: TarParser;
+  const onMember = (m: TarMember) => {
+    if (m.unsafeName !== undefined) unsafe++;
+    if (compression === 'none' && m.type === 'file') offsets.set(m.path, { file: p, start: parser.offset - m.size, end: parser.offset });
+    fsmap.set(m.path, entryOf(m));
+    if (opts.onProgress && ++files % 2000 === 0) opts.onProgress(files);
+  };
+  parser = new TarParser(onMember, DEFAULT_PREFIX);
+  try {
+    await Promise.all([(async () => { for await (const c of stream) parser.feed(c as Uint8Array); parser.end(); })(), done]);
+  } catch (e) {
+    if (e instanceof XarchError) throw Object.assign(e, { message: `${p}: ${e.message}` });
+    throw new XarchError('ARCHIVE_INVALID', `${p}: cannot read the archive: ${(e as Error).message}`, { path: p, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });
+  }
+  const isDocker = offsets.has('manifest.json');
+  const isOci = offsets.has('index.json') && fsmap.has('oci-layout');
+  if ((isDocker || isOci) && compression === 'none') {
+    const blob = (name: string): Source => {
+      const src = offsets.get(name);
+      if (!src) throw new XarchError('ARCHIVE_INVALID', `${name} is missing from ${p}`, { path: p });
+      return src;
+    };
+    if (isOci) {
+      return scanImages(ociImages(json(blob('index.json'), 'index.json'), (d) => blob(digestPath(d)), path.basename(p)), { path: p, kind: 'oci-layout' }, opts);
+    }
+    const manifest = json(blob('manifest.json'), 'manifest.json');
+    if (!Array.isArray(manifest)) throw new XarchError('ARCHIVE_INVALID', `manifest.json in ${p} is not a list of images`, { path: p });
+    const refs: ImageRef[] = manifest.map((m: any, i: number) => {
+      const cfg = m.Config && offsets.has(m.Config) ? json(blob(m.Config), 'image config') : undefined;
+      const ref: ImageRef = { name: m.RepoTags?.[0] ?? `image ${i + 1}`, layers: (m.Layers ?? []).map((l: string) => blob(l)) };
+      const plat = platformOf(cfg);
+      if (plat) ref.platform = plat;
+      return ref;
+    });
+    return scanImages(refs, { path: p, kind: 'docker-archive' }, opts);
+  }
+  if (isDocker || isOci) {
+    throw new XarchError('ARCHIVE_INVALID', `${p} is a compressed image archive`, { path: p, hint: 'decompress it first (image layers are read by offset from the uncompressed archive)' });
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return [reportFromVirtual(fsmap, { path: p, kind: 'tar' }, opts.expect, { unsafePaths: unsafe }, seconds)];
+}

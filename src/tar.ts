@@ -1,0 +1,232 @@
+// A streaming tar reader (ustar, pax and GNU long names). It never writes
+// anything: members are handed to a callback with their normalised path and
+// the first bytes of their data, so hostile names ("../", absolute paths),
+// links pointing out and huge sizes cannot reach the disk.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { XarchError } from './errors.js';
+
+export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+
+export interface TarMember {
+  /** Normalised, relative to the archive root, no leading '/', no '..'. */
+  path: string;
+  /** The name as stored, when normalising changed it (absolute or '..'). */
+  unsafeName?: string;
+  type: MemberType;
+  size: number;
+  linkname: string;
+  /** The first bytes of the data (up to the reader's prefix size), for files. */
+  head: Uint8Array;
+}
+
+/** Members whose first bytes are kept whole: enough for ELF and program headers and PT_INTERP. */
+export const DEFAULT_PREFIX = 16384;
+/** Pax/GNU long-name records larger than this are refused. */
+const MAX_META = 1 << 20;
+
+function octal(b: Uint8Array, off: number, len: number): number {
+  if (b[off]! & 0x80) {
+    // GNU base-256: big-endian binary, first byte's top bit set.
+    let v = b[off]! & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
+    return v;
+  }
+  let s = '';
+  for (let i = off; i < off + len; i++) {
+    const c = b[i]!;
+    if (c === 0 || c === 0x20) { if (s) break; else continue; }
+    s += String.fromCharCode(c);
+  }
+  if (s && !/^[0-7]+$/.test(s)) throw new XarchError('ARCHIVE_INVALID', `invalid octal field '${s}' in a tar header`, { hint: 'the archive is damaged or not a tar file' });
+  return s ? parseInt(s, 8) : 0;
+}
+
+function cstr(b: Uint8Array, off: number, len: number): string {
+  let end = off;
+  while (end < off + len && b[end] !== 0) end++;
+  return Buffer.from(b.subarray(off, end)).toString('utf8');
+}
+
+function checksumOk(h: Uint8Array): boolean {
+  const stored = octal(h, 148, 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  return sum === stored;
+}
+
+export function normaliseMemberPath(name: string): { path: string; unsafe: boolean } {
+  const norm = path.posix.normalize('/' + name).replace(/^\/+/, '').replace(/\/+$/, '');
+  const unsafe = name.startsWith('/') || name.split('/').includes('..');
+  return { path: norm === '.' ? '' : norm, unsafe };
+}
+
+/**
+ * Push parser: feed() chunks in order, end() at the end. `onMember` is called
+ * once per member when its prefix is complete.
+ */
+export class TarParser {
+  private buf: Uint8Array[] = [];
+  private bufLen = 0;
+  private state: 'header' | 'data' | 'meta' | 'done' = 'header';
+  private remaining = 0;
+  private pad = 0;
+  private nextPad = 0;
+  private current: (Omit<TarMember, 'head'> & { headParts: Uint8Array[]; headLen: number }) | null = null;
+  private metaKind = '';
+  private metaParts: Uint8Array[] = [];
+  private pendingName: string | null = null;
+  private pendingLink: string | null = null;
+  private zeroBlocks = 0;
+  offset = 0;
+
+  constructor(private onMember: (m: TarMember) => void, private prefix = DEFAULT_PREFIX) {}
+
+  feed(chunk: Uint8Array): void {
+    let pos = 0;
+    while (pos < chunk.length && this.state !== 'done') {
+      if (this.pad > 0) {
+        const n = Math.min(this.pad, chunk.length - pos);
+        this.pad -= n; pos += n; this.offset += n;
+        continue;
+      }
+      if (this.state === 'header') {
+        const need = 512 - this.bufLen;
+        const n = Math.min(need, chunk.length - pos);
+        this.buf.push(chunk.subarray(pos, pos + n));
+        this.bufLen += n; pos += n; this.offset += n;
+        if (this.bufLen === 512) {
+          const h = Buffer.concat(this.buf);
+          this.buf = []; this.bufLen = 0;
+          this.header(h);
+        }
+        continue;
+      }
+      const n = Math.min(this.remaining, chunk.length - pos);
+      const part = chunk.subarray(pos, pos + n);
+      if (this.state === 'data' && this.current) {
+        if (this.current.headLen < this.prefix) {
+          const take = part.subarray(0, this.prefix - this.current.headLen);
+          this.current.headParts.push(Uint8Array.from(take));
+          this.current.headLen += take.length;
+        }
+      } else if (this.state === 'meta') {
+        this.metaParts.push(Uint8Array.from(part));
+      }
+      this.remaining -= n; pos += n; this.offset += n;
+      if (this.remaining === 0) this.finishEntry();
+    }
+  }
+
+  private header(h: Uint8Array): void {
+    if (h.every((x) => x === 0)) {
+      if (++this.zeroBlocks >= 2) this.state = 'done';
+      return;
+    }
+    this.zeroBlocks = 0;
+    if (!checksumOk(h)) throw new XarchError('ARCHIVE_INVALID', `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: 'the archive is damaged, truncated or not a tar file' });
+    const size = octal(h, 124, 12);
+    if (!Number.isSafeInteger(size)) throw new XarchError('ARCHIVE_INVALID', `tar member size out of range at byte ${this.offset - 512}`, { offset: this.offset - 512 });
+    const flag = String.fromCharCode(h[156]!);
+    const prefixField = cstr(h, 345, 155);
+    let name = cstr(h, 0, 100);
+    if (prefixField && cstr(h, 257, 6) === 'ustar') name = `${prefixField}/${name}`;
+    const linkname = cstr(h, 157, 100);
+    this.nextPad = (512 - (size % 512)) % 512;
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      if (size > MAX_META) throw new XarchError('ARCHIVE_INVALID', `a ${size}-byte tar metadata record is larger than ${MAX_META} bytes`, { offset: this.offset - 512, hint: 'refusing a hostile archive' });
+      this.metaKind = flag;
+      this.metaParts = [];
+      this.remaining = size;
+      this.state = 'meta';
+      if (size === 0) this.finishEntry();
+      return;
+    }
+    const type: MemberType = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'dir' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
+    const full = this.pendingName ?? name;
+    const norm = normaliseMemberPath(full);
+    this.current = { path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname, headParts: [], headLen: 0 };
+    if (norm.unsafe) this.current.unsafeName = full;
+    this.pendingName = null;
+    this.pendingLink = null;
+    this.remaining = size;
+    this.state = 'data';
+    if (size === 0) this.finishEntry();
+  }
+
+  private finishEntry(): void {
+    this.pad = this.nextPad;
+    this.nextPad = 0;
+    if (this.state === 'meta') {
+      const text = Buffer.concat(this.metaParts).toString('utf8');
+      if (this.metaKind === 'L') this.pendingName = text.replace(/\0.*$/s, '');
+      else if (this.metaKind === 'K') this.pendingLink = text.replace(/\0.*$/s, '');
+      else if (this.metaKind === 'x') {
+        // "<len> key=value\n" records.
+        for (const m of text.matchAll(/\d+ ([^=]+)=([^\n]*)\n/g)) {
+          if (m[1] === 'path') this.pendingName = m[2]!;
+          if (m[1] === 'linkpath') this.pendingLink = m[2]!;
+        }
+      }
+      this.metaParts = [];
+      this.state = 'header';
+      return;
+    }
+    const c = this.current!;
+    this.current = null;
+    this.state = 'header';
+    const head = c.headParts.length === 1 ? c.headParts[0]! : Buffer.concat(c.headParts);
+    const m: TarMember = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, head };
+    if (c.unsafeName !== undefined) m.unsafeName = c.unsafeName;
+    this.onMember(m);
+  }
+
+  end(): void {
+    if (this.state === 'data' || this.state === 'meta' || this.bufLen > 0) {
+      throw new XarchError('ARCHIVE_INVALID', `the tar archive is truncated (ends inside a member at byte ${this.offset})`, { offset: this.offset, hint: 'the download or copy is incomplete' });
+    }
+  }
+}
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
+
+export function detectCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58) return 'xz';
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  return 'none';
+}
+
+/** A byte stream of `file` (or a range of it), decompressed. */
+export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }): { stream: Readable; done: Promise<void> } {
+  const raw = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+  if (compression === 'none') return { stream: raw, done: Promise.resolve() };
+  if (compression === 'gzip') return { stream: raw.pipe(createGunzip({ chunkSize: 1 << 18 })), done: Promise.resolve() };
+  const tool = compression === 'zstd' ? 'zstd' : compression === 'xz' ? 'xz' : 'bzip2';
+  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  raw.pipe(child.stdin);
+  child.stdin.on('error', () => {});
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(new XarchError('ARCHIVE_INVALID', `cannot run ${tool} to decompress ${file}: ${e.message}`, { path: file, hint: `apt-get install ${tool === 'zstd' ? 'zstd' : tool === 'xz' ? 'xz-utils' : 'bzip2'}` })));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new XarchError('ARCHIVE_INVALID', `${tool} could not decompress ${file}: ${err.trim().split('\n')[0]}`, { path: file }))));
+  });
+  return { stream: child.stdout, done };
+}
+
+/** Read a whole tar stream, calling onMember for each member. */
+export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX): Promise<void> {
+  const p = new TarParser(onMember, prefix);
+  try {
+    for await (const chunk of stream) p.feed(chunk as Uint8Array);
+  } catch (e) {
+    if (e instanceof XarchError) throw e;
+    throw new XarchError('ARCHIVE_INVALID', `cannot read the archive: ${(e as Error).message}`, { hint: 'the archive is damaged or its compression is not what its first bytes say' });
+  }
+  p.end();
+}
