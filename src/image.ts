@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import path from 'node:path';
 import { resolveTarget, type Target } from './arch.js';
 import { XarchError } from './errors.js';
-import { elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
+import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from './tar.js';
 
 export interface ScanOptions {
@@ -56,14 +56,14 @@ async function readLayer(src: Source): Promise<{ entries: Map<string, VirtualEnt
     if (base === '.wh..wh..opq') { opaque.push(dir === '.' ? '' : dir); return; }
     if (base.startsWith('.wh.')) { whiteouts.push((dir === '.' ? '' : dir + '/') + base.slice(4)); return; }
     entries.set(m.path, entryOf(m));
-  }), done]);
+  }, DEFAULT_PREFIX, elfLaterRange), done]);
   return { entries, whiteouts, opaque, unsafe };
 }
 
 function entryOf(m: TarMember): VirtualEntry {
   const e: VirtualEntry = { type: m.type, linkname: m.linkname };
   if (m.type === 'file') {
-    const r = elfOfHead(m.head);
+    const r = elfOfHead(m.head, m.extra);
     if (r.info) e.info = r.info;
     if (r.invalid) e.invalidElf = true;
   }
@@ -188,7 +188,7 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
     fsmap.set(m.path, entryOf(m));
     if (opts.onProgress && ++files % 2000 === 0) opts.onProgress(files);
   };
-  parser = new TarParser(onMember, DEFAULT_PREFIX);
+  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange);
   try {
     await Promise.all([(async () => { for await (const c of stream) parser.feed(c as Uint8Array); parser.end(); })(), done]);
   } catch (e) {

@@ -14,3 +14,6 @@ export * from './elf-file.js';
 export * from './run.js';
 export * from './session.js';
 export * from './rootfs.js';
+export * from './scan.js';
+export * from './tar.js';
+export * from './image.js';

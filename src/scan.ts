@@ -261,14 +261,38 @@ export function virtualHas(fsmap: Map<string, VirtualEntry>, p: string): boolean
   return false;
 }
 
-/** ElfInfo of a tar member's head, or undefined when it is not ELF. */
-export function elfOfHead(head: Uint8Array): { info?: ElfInfo; invalid?: boolean } {
+/** ElfInfo of a tar member's head (plus a later range it kept), or nothing when it is not ELF. */
+export function elfOfHead(head: Uint8Array, extra?: { offset: number; bytes: Uint8Array }): { info?: ElfInfo; invalid?: boolean } {
   if (!looksLikeElf(head)) return {};
+  const inHead = bytesReadAt(head);
+  const read: ReadAt = (offset, length) => {
+    if (extra && offset >= extra.offset && offset + length <= extra.offset + extra.bytes.length) {
+      return extra.bytes.subarray(offset - extra.offset, offset - extra.offset + length);
+    }
+    return inHead(offset, length);
+  };
   try {
-    return { info: parseElf(bytesReadAt(head)) };
+    return { info: parseElf(read) };
   } catch {
     return { invalid: true };
   }
+}
+
+/**
+ * For a streamed ELF member whose loader path lies past the head: the range
+ * to keep. Found by parsing the head and noting the first read past it.
+ */
+export function elfLaterRange(head: Uint8Array): { offset: number; length: number } | null {
+  if (!looksLikeElf(head)) return null;
+  let want: { offset: number; length: number } | null = null;
+  const inHead = bytesReadAt(head);
+  try {
+    parseElf((offset, length) => {
+      if (offset + length > head.length && !want) want = { offset, length: Math.min(length, 4096) };
+      return inHead(offset, length);
+    });
+  } catch { /* the head alone is not enough: that is the point */ }
+  return want;
 }
 
 /** Build a report from a final virtual file system (a tar, or an image's merged layers). */

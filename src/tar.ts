@@ -21,7 +21,12 @@ export interface TarMember {
   linkname: string;
   /** The first bytes of the data (up to the reader's prefix size), for files. */
   head: Uint8Array;
+  /** A later range of the data the `later` hook asked for (e.g. an ELF loader path). */
+  extra?: { offset: number; bytes: Uint8Array };
 }
+
+/** Given a member's head, a later range of its data to keep too, or null. */
+export type LaterRange = (head: Uint8Array) => { offset: number; length: number } | null;
 
 /** Members whose first bytes are kept whole: enough for ELF and program headers and PT_INTERP. */
 export const DEFAULT_PREFIX = 16384;
@@ -75,7 +80,7 @@ export class TarParser {
   private remaining = 0;
   private pad = 0;
   private nextPad = 0;
-  private current: (Omit<TarMember, 'head'> & { headParts: Uint8Array[]; headLen: number }) | null = null;
+  private current: (Omit<TarMember, 'head'> & { headParts: Uint8Array[]; headLen: number; pos: number; want?: { offset: number; length: number } | null; extraParts?: Uint8Array[] }) | null = null;
   private metaKind = '';
   private metaParts: Uint8Array[] = [];
   private pendingName: string | null = null;
@@ -83,7 +88,7 @@ export class TarParser {
   private zeroBlocks = 0;
   offset = 0;
 
-  constructor(private onMember: (m: TarMember) => void, private prefix = DEFAULT_PREFIX) {}
+  constructor(private onMember: (m: TarMember) => void, private prefix = DEFAULT_PREFIX, private later?: LaterRange) {}
 
   feed(chunk: Uint8Array): void {
     let pos = 0;
@@ -108,11 +113,24 @@ export class TarParser {
       const n = Math.min(this.remaining, chunk.length - pos);
       const part = chunk.subarray(pos, pos + n);
       if (this.state === 'data' && this.current) {
-        if (this.current.headLen < this.prefix) {
-          const take = part.subarray(0, this.prefix - this.current.headLen);
-          this.current.headParts.push(Uint8Array.from(take));
-          this.current.headLen += take.length;
+        const c = this.current;
+        if (c.headLen < this.prefix) {
+          const take = part.subarray(0, this.prefix - c.headLen);
+          c.headParts.push(Uint8Array.from(take));
+          c.headLen += take.length;
+          if (c.headLen === this.prefix && this.later && c.size > this.prefix) {
+            c.want = this.later(Buffer.concat(c.headParts));
+            c.extraParts = [];
+          }
         }
+        const w = c.want;
+        if (w) {
+          // Keep the part of this chunk that falls inside the wanted range.
+          const a = Math.max(w.offset, c.pos);
+          const b = Math.min(w.offset + w.length, c.pos + part.length);
+          if (a < b) c.extraParts!.push(Uint8Array.from(part.subarray(a - c.pos, b - c.pos)));
+        }
+        c.pos += part.length;
       } else if (this.state === 'meta') {
         this.metaParts.push(Uint8Array.from(part));
       }
@@ -148,7 +166,7 @@ export class TarParser {
     const type: MemberType = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'dir' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
     const full = this.pendingName ?? name;
     const norm = normaliseMemberPath(full);
-    this.current = { path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname, headParts: [], headLen: 0 };
+    this.current = { path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname, headParts: [], headLen: 0, pos: 0 };
     if (norm.unsafe) this.current.unsafeName = full;
     this.pendingName = null;
     this.pendingLink = null;
@@ -181,6 +199,7 @@ export class TarParser {
     const head = c.headParts.length === 1 ? c.headParts[0]! : Buffer.concat(c.headParts);
     const m: TarMember = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, head };
     if (c.unsafeName !== undefined) m.unsafeName = c.unsafeName;
+    if (c.want && c.extraParts) m.extra = { offset: c.want.offset, bytes: Buffer.concat(c.extraParts) };
     this.onMember(m);
   }
 
@@ -220,8 +239,8 @@ export function openDecompressed(file: string, compression: Compression, range?:
 }
 
 /** Read a whole tar stream, calling onMember for each member. */
-export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX): Promise<void> {
-  const p = new TarParser(onMember, prefix);
+export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX, later?: LaterRange): Promise<void> {
+  const p = new TarParser(onMember, prefix, later);
   try {
     for await (const chunk of stream) p.feed(chunk as Uint8Array);
   } catch (e) {

@@ -1,0 +1,192 @@
+// xarch scan over trees, tars and images built here from real Debian
+// packages, with a host binary mixed in, whiteouts and hostile archives.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'xarch-scan-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+const scan = (args: string[]) => {
+  const r = xarch(['scan', '--json', ...args]);
+  return { status: r.status, stderr: r.stderr, reports: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+};
+
+/** A ustar header + data, for archives the tar tool would refuse to make. */
+function tarEntry(name: string, data: Uint8Array | string, opts: { type?: string; size?: number; linkname?: string } = {}): Buffer {
+  const body = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+  const h = Buffer.alloc(512);
+  h.write(name.slice(0, 100), 0);
+  h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+  h.write((opts.size ?? body.length).toString(8).padStart(11, '0') + '\0', 124);
+  h.write('00000000000\0', 136);
+  h.write(opts.type ?? '0', 156);
+  if (opts.linkname) h.write(opts.linkname, 157);
+  h.write('ustar\0', 257); h.write('00', 263);
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([h, body, pad]);
+}
+const tarEnd = () => Buffer.alloc(1024);
+
+function mixedTree(): string {
+  const root = path.join(work, 'tree');
+  cpSync(fixtureRoot('arm64')!, root, { recursive: true, verbatimSymlinks: true });
+  copyFileSync('/bin/true', path.join(root, 'usr/bin/host-true'));
+  return root;
+}
+
+test('tree: a host binary in an arm64 tree is the only mismatch; counts agree with scanelf', { skip: needFixture('arm64') || needCommand('scanelf', 'pax-utils') }, () => {
+  const root = mixedTree();
+  const r = scan([root, '--expect', 'linux/arm64']);
+  assert.equal(r.status, 1);
+  const [rep] = r.reports;
+  assert.deepEqual(rep.mismatches, [{ file: 'usr/bin/host-true', target: 'x86_64' }]);
+  assert.equal(rep.targets.x86_64.count, 1);
+  assert.ok(rep.targets.aarch64.count > 100);
+  assert.deepEqual(rep.loaders.find((l: any) => l.path === '/lib/ld-linux-aarch64.so.1'), { path: '/lib/ld-linux-aarch64.so.1', present: true, count: 2, targets: ['aarch64'] });
+  assert.deepEqual(rep.emulators.sort(), ['qemu-aarch64', 'qemu-x86_64']);
+  const se = spawnSync('scanelf', ['-R', '-B', '-F', '%a %F', root], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  assert.equal(rep.elfFiles, se.length, 'same number of ELF files as scanelf');
+  assert.equal(se.filter((l) => l.startsWith('EM_AARCH64')).length, rep.targets.aarch64.count);
+  const ok = scan([root, '--expect', 'x86_64']);
+  assert.equal(ok.reports[0].mismatches.length, rep.targets.aarch64.count);
+});
+
+test('tar, tar.gz and tar.zst of the tree give the same counts as the tree', { skip: needFixture('arm64') || needCommand('zstd', 'zstd') }, () => {
+  const root = path.join(work, 'tree');
+  const tree = scan([root]).reports[0];
+  for (const [name, flag] of [['t.tar', ''], ['t.tar.gz', '-z'], ['t.tar.zst', '--zstd']] as const) {
+    const file = path.join(work, name);
+    const t = spawnSync('tar', ['-c', ...(flag ? [flag] : []), '-f', file, '-C', root, '.']);
+    assert.equal(t.status, 0, String(t.stderr));
+    const r = scan([file, '--expect', 'aarch64']);
+    assert.equal(r.status, 1, r.stderr);
+    const rep = r.reports[0];
+    assert.equal(rep.kind, 'tar');
+    assert.equal(rep.elfFiles, tree.elfFiles, name);
+    assert.deepEqual(Object.fromEntries(Object.entries(rep.targets).map(([k, v]: any) => [k, v.count])), Object.fromEntries(Object.entries(tree.targets).map(([k, v]: any) => [k, v.count])));
+    assert.deepEqual(rep.mismatches, [{ file: 'usr/bin/host-true', target: 'x86_64' }]);
+    assert.equal(rep.loaders.find((l: any) => l.path === '/lib/ld-linux-aarch64.so.1').present, true);
+  }
+});
+
+function layerTar(dir: string, name: string, entries: Buffer[]): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, Buffer.concat([...entries, tarEnd()]));
+  return f;
+}
+
+test('docker save archive: layers in order, whiteouts, declared platform', { skip: needFixture('arm64') }, () => {
+  const d = path.join(work, 'docker');
+  mkdirSync(d);
+  const bb = readFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox'));
+  const hello = readFileSync(path.join(fixtureRoot('arm64')!, 'usr/bin/hello'));
+  const host = readFileSync('/bin/true');
+  const l1 = layerTar(d, 'l1.tar', [tarEntry('bin/busybox', bb), tarEntry('usr/bin/hello', hello), tarEntry('opt/tool/a', bb), tarEntry('opt/tool/b', host)]);
+  const l2 = layerTar(d, 'l2.tar', [tarEntry('usr/bin/.wh.hello', ''), tarEntry('opt/tool/.wh..wh..opq', ''), tarEntry('usr/local/bin/host-true', host)]);
+  writeFileSync(path.join(d, 'cfg.json'), JSON.stringify({ architecture: 'arm64', os: 'linux' }));
+  writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['demo:arm64'], Layers: ['l1.tar', 'l2.tar'] }]));
+  const archive = path.join(work, 'docker.tar');
+  assert.equal(spawnSync('tar', ['-cf', archive, '-C', d, 'manifest.json', 'cfg.json', path.basename(l1), path.basename(l2)]).status, 0);
+  const r = scan([archive]);
+  assert.equal(r.status, 1, r.stderr);
+  const [rep] = r.reports;
+  assert.equal(rep.kind, 'docker-archive');
+  assert.equal(rep.image, 'demo:arm64');
+  assert.equal(rep.platform, 'linux/arm64');
+  assert.equal(rep.expect, 'aarch64');
+  assert.equal(rep.files, 2, 'hello whited out, opaque /opt/tool emptied');
+  assert.deepEqual(rep.mismatches, [{ file: 'usr/local/bin/host-true', target: 'x86_64' }]);
+});
+
+test('OCI layout (directory and tar): a multi-platform index, each manifest against its platform', { skip: needFixture('arm64') || needFixture('s390x') }, () => {
+  const d = path.join(work, 'oci');
+  mkdirSync(path.join(d, 'blobs/sha256'), { recursive: true });
+  const put = (data: Buffer | string) => {
+    const b = Buffer.from(data);
+    const hex = createHash('sha256').update(b).digest('hex');
+    writeFileSync(path.join(d, 'blobs/sha256', hex), b);
+    return { digest: `sha256:${hex}`, size: b.length };
+  };
+  const bbArm = readFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox'));
+  const bbS390 = readFileSync(path.join(fixtureRoot('s390x')!, 'bin/busybox'));
+  const gz = (buf: Buffer) => Buffer.from(spawnSync('gzip', ['-c'], { input: buf }).stdout);
+  const manifest = (arch: string, layer: Buffer) => {
+    const cfg = put(JSON.stringify({ architecture: arch, os: 'linux' }));
+    const l = put(layer);
+    return put(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l }] }));
+  };
+  const mArm = manifest('arm64', gz(Buffer.concat([tarEntry('bin/busybox', bbArm), tarEnd()])));
+  const mS390 = manifest('s390x', Buffer.concat([tarEntry('bin/busybox', bbS390), tarEntry('bin/stray', bbArm), tarEnd()]));
+  const idx = put(JSON.stringify({ schemaVersion: 2, manifests: [
+    { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...mArm, platform: { os: 'linux', architecture: 'arm64' } },
+    { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...mS390, platform: { os: 'linux', architecture: 's390x' } },
+  ] }));
+  writeFileSync(path.join(d, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(path.join(d, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...idx, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  const archive = path.join(work, 'oci.tar');
+  assert.equal(spawnSync('tar', ['-cf', archive, '-C', d, '.']).status, 0);
+  for (const target of [d, archive]) {
+    const r = scan([target]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.deepEqual(r.reports.map((x: any) => [x.kind, x.platform, x.files, x.mismatches.map((m: any) => m.file)]), [
+      ['oci-layout', 'linux/arm64', 1, []],
+      ['oci-layout', 'linux/s390x', 2, ['bin/stray']],
+    ]);
+  }
+});
+
+test('hostile archives: escaping paths are contained, damage is a clear error, nothing is written', { skip: needFixture('arm64') }, () => {
+  const canary = mkdtempSync(path.join(tmpdir(), 'xarch-canary-'));
+  const before = readdirSync(canary).length;
+  const bb = readFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox'));
+  const evil = path.join(work, 'evil.tar');
+  writeFileSync(evil, Buffer.concat([
+    tarEntry(`../../../../${canary.slice(1)}/escaped`, bb), tarEntry('/etc/abs', bb),
+    tarEntry('lib/ld-linux-aarch64.so.1', '', { type: '2', linkname: '/../../../etc/passwd' }), tarEnd(),
+  ]));
+  const r = scan([evil]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.reports[0].errors.unsafePaths, 2);
+  assert.equal(r.reports[0].elfFiles, 2);
+  assert.equal(readdirSync(canary).length, before, 'nothing written');
+  rmSync(canary, { recursive: true, force: true });
+
+  const cases: [string, Buffer][] = [
+    ['truncated', Buffer.concat([tarEntry('bin/busybox', bb)]).subarray(0, 10000)],
+    ['huge', Buffer.concat([tarEntry('x', '', { size: 0o77777777777 }), tarEnd()])],
+    ['gzip garbage', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(600, 0x55)])],
+    ['not a tar', Buffer.from('hello world, this is not an archive'.repeat(40))],
+  ];
+  for (const [name, bytes] of cases) {
+    const f = path.join(work, `bad-${name.replace(' ', '-')}`);
+    writeFileSync(f, bytes);
+    const x = xarch(['scan', f]);
+    assert.equal(x.status, 1, `${name}: ${x.stdout}`);
+    assert.match(x.stderr, /^xarch: .+\n/, name);
+    assert.doesNotMatch(x.stderr, /\n\s+at /, `${name}: no stack trace`);
+  }
+});
+
+test('tree: symlink loops, FIFOs and links out of the tree are not followed', () => {
+  const root = path.join(work, 'odd');
+  mkdirSync(path.join(root, 'a'), { recursive: true });
+  symlinkSync('..', path.join(root, 'a/loop'));
+  symlinkSync('/usr/bin', path.join(root, 'out'));
+  spawnSync('mkfifo', [path.join(root, 'fifo')]);
+  copyFileSync('/bin/true', path.join(root, 'a/true'));
+  const r = scan([root]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.reports[0].elfFiles, 1);
+  assert.equal(r.reports[0].errors.special, 1);
+  assert.equal(xarch(['scan']).status, 2);
+  assert.equal(xarch(['scan', '/nonexistent']).status, 1);
+});
