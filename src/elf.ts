@@ -153,12 +153,15 @@ export function parseElf(read: ReadAt): ElfInfo {
       const off = elfClass === 64 ? pv.getBigUint64(b + 8, le) : BigInt(pv.getUint32(b + 4, le));
       const size = elfClass === 64 ? pv.getBigUint64(b + 32, le) : BigInt(pv.getUint32(b + 16, le));
       const at = phoff + b;
-      if (size === 0n || size > BigInt(MAX_INTERP)) fail('ELF_INVALID', `PT_INTERP size ${size} is not between 1 and ${MAX_INTERP}`, at);
+      // Separate debug files keep the header with an empty (NOBITS) PT_INTERP: no loader to read.
+      if (size === 0n) continue;
+      if (size > BigInt(MAX_INTERP)) fail('ELF_INVALID', `PT_INTERP size ${size} is larger than ${MAX_INTERP}`, at);
       if (off > BigInt(Number.MAX_SAFE_INTEGER)) fail('ELF_INVALID', `PT_INTERP offset ${off} is out of range`, at);
       const s = read(Number(off), Number(size));
       if (s.length < Number(size)) fail('ELF_TRUNCATED', `PT_INTERP string ends past end-of-file`, Number(off) + s.length);
+      // As the kernel: the segment's last byte must be NUL; the path ends at the first NUL (padding may follow).
+      if (s[s.length - 1] !== 0) fail('ELF_INVALID', 'PT_INTERP is not a NUL-terminated path', Number(off));
       const nul = s.indexOf(0);
-      if (nul !== s.length - 1) fail('ELF_INVALID', 'PT_INTERP is not a NUL-terminated path', Number(off));
       interpreter = new TextDecoder('latin1').decode(s.subarray(0, nul));
       break;
     }
