@@ -17,3 +17,4 @@ export * from './rootfs.js';
 export * from './scan.js';
 export * from './tar.js';
 export * from './image.js';
+export * from './persist.js';

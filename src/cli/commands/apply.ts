@@ -1,10 +1,59 @@
-// Placeholder until this command is implemented; it says so and fails.
-import { parseCommand, type Io } from '../io.js';
-import { XarchError } from '../../errors.js';
+// xarch apply [FILE...]: register persisted configuration without flushing.
+import { EXIT_FAILURE, EXIT_OK, jsonLine, parseCommand, type Io } from '../io.js';
+import { DEFAULT_BINFMT_DIR } from '../../kernel.js';
+import { installRules } from '../../manage.js';
+import { readConfig } from '../../persist.js';
+import { summary, warnLines } from '../manage-common.js';
 
-export const help = 'Usage: xarch apply [--json]\n\nNot implemented in this build yet.\n';
+export const help = `Usage: xarch apply [FILE...] [--root DIR] [--no-debian] [--dry-run] [--binfmt-dir DIR] [--json]
 
-export async function run(argv: string[], _io: Io): Promise<number> {
-  parseCommand(argv, {});
-  throw new XarchError('INTERNAL', "'xarch apply' is not implemented in this build yet", { hint: 'upgrade xarch' });
+Register handlers from configuration files, reconciling with what is
+registered (never flushing): identical entries stay 'unchanged'.
+
+Without FILE: systemd's binfmt.d with its precedence (/etc/binfmt.d,
+/run/binfmt.d, /usr/local/lib/binfmt.d, /usr/lib/binfmt.d; a file name in an
+earlier directory masks the same name in later ones, a /dev/null link masks
+it entirely; files in lexical order; '#' and ';' comments), then Debian's
+/usr/share/binfmts (update-binfmts --import format) for names not already
+given. This restores handlers after a reboot on machines without
+systemd-binfmt (containers, WSL, minimal systems).
+
+A FILE may be in either format. Errors name file:line; the rest is applied.
+
+  --root DIR        read the configuration directories under DIR (default /)
+  --no-debian       skip /usr/share/binfmts
+  --dry-run         report what would happen, change nothing
+  --binfmt-dir DIR  binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
+  --json            one line per item: {"name","source","status","reason",...}
+Exit 1 if any line or entry failed.
+`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, {
+    root: { type: 'string' }, 'no-debian': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'binfmt-dir': { type: 'string' },
+  });
+  const cfg = readConfig(positionals, values.root ?? '/', { debian: !values['no-debian'] });
+  const items = cfg.rules.length
+    ? installRules(cfg.rules.map((r) => r.rule), { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, dryRun: !!values['dry-run'], emulatorSearch: { path: io.env.PATH ?? '' } })
+    : [];
+  const statuses: string[] = [];
+  for (const err of cfg.errors) {
+    statuses.push('failed');
+    if (values.json) jsonLine(io, { source: err.source, status: 'failed', error: { message: err.message, errno: err.errno } });
+    else io.out(`${'failed'.padEnd(10)} ${err.source}: ${err.message}${err.errno ? ` (${err.errno})` : ''}\n`);
+  }
+  items.forEach((it, i) => {
+    const source = cfg.rules[i]?.source;
+    statuses.push(it.status);
+    if (values.json) {
+      jsonLine(io, { ...it, source });
+      return;
+    }
+    io.out(`${it.status.padEnd(10)} ${it.name} (${source})${it.reason ? `: ${it.reason}` : ''}\n`);
+    if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
+    for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel uses ${c.winner}\n`);
+    warnLines(io, it.warnings);
+  });
+  if (!values.json) io.out(`${summary(statuses) || 'nothing to apply'}${values['dry-run'] ? ' (dry run: nothing changed)' : ''}\n`);
+  return statuses.includes('failed') ? EXIT_FAILURE : EXIT_OK;
 }
