@@ -18,3 +18,4 @@ export * from './scan.js';
 export * from './tar.js';
 export * from './image.js';
 export * from './persist.js';
+export * from './doctor.js';
