@@ -19,3 +19,4 @@ export * from './tar.js';
 export * from './image.js';
 export * from './persist.js';
 export * from './doctor.js';
+export * from './engine.js';

@@ -9,6 +9,7 @@ import { emulatorHint, findEmulators } from '../../emulators.js';
 import { installTargets } from '../../manage.js';
 import { defaultVerifyTargets, resolveVerifyTargets, verifyTargets, type VerifyResult } from '../../verify.js';
 import { PROBE_TARGETS } from '../../probe.js';
+import { verifyWithEngine, type EngineOptions } from '../../engine.js';
 
 export const help = `Usage: xarch verify [TARGET...] [--sandbox] [--binfmt-dir DIR] [--timeout MS] [--json]
 
@@ -27,7 +28,13 @@ Probes: ${PROBE_TARGETS.join(' ')}
                      behind. Needs no root and changes nothing on the host.
   --binfmt-dir DIR   the binfmt_misc mount whose handlers predict the entry
                      (default ${DEFAULT_BINFMT_DIR})
-  --timeout MS       per probe (default 20000)
+  --engine E         docker or podman: run each target as a foreign container
+                     (a one-file image built locally from the probe, or
+                     'uname -m' in --image IMG) with the host's handlers; the
+                     engine's errors are explained. Default targets: aarch64
+                     arm riscv64 ppc64le s390x
+  --image IMG        with --engine: a local image to run 'uname -m' in
+  --timeout MS       per probe (default 20000; 120000 with --engine)
   --json             one line per target: {"target","ok","result","entry",
                      "interpreter","flags","exitCode","signal","stdout","ms","error"}
 
@@ -41,11 +48,23 @@ const SANDBOXED_ENV = 'XARCH_VERIFY_SANDBOXED';
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
     sandbox: { type: 'boolean' }, 'binfmt-dir': { type: 'string' }, timeout: { type: 'string' },
+    engine: { type: 'string' }, image: { type: 'string' },
   });
   const timeoutMs = values.timeout === undefined ? 20_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout wants a positive number of milliseconds, not '${values.timeout}'`);
   const requested = resolveVerifyTargets(positionals);
   const inSandbox = io.env[SANDBOXED_ENV] === '1';
+
+  if (values.engine !== undefined) {
+    if (values.engine !== 'docker' && values.engine !== 'podman') throw new UsageError(`--engine is docker or podman, not '${values.engine}'`);
+    if (values.sandbox) throw new UsageError('--engine uses the host\'s handlers; it cannot be combined with --sandbox');
+    const targets = requested.length ? requested : ['aarch64', 'arm', 'riscv64', 'ppc64le', 's390x'];
+    const opts: EngineOptions = { engine: values.engine, timeoutMs: values.timeout === undefined ? 120_000 : timeoutMs, env: io.env };
+    if (values.image) opts.image = values.image;
+    const results = verifyWithEngine(targets, opts);
+    render(io, results, !!values.json, `through ${values.engine} (${values.image ? `uname -m in ${values.image}` : 'a probe image built locally'}), with the host's handlers`, 'engine');
+    return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILURE;
+  }
 
   if (values.sandbox && !inSandbox) {
     const support = sandboxSupport();
@@ -96,12 +115,12 @@ function safeEntries(dir: string) {
   }
 }
 
-function render(io: Io, results: VerifyResult[], json: boolean, setup: string | null): void {
+function render(io: Io, results: VerifyResult[], json: boolean, setup: string | null, label = 'sandbox'): void {
   if (json) {
     for (const r of results) jsonLine(io, r);
     return;
   }
-  if (setup) io.out(`sandbox: ${setup}\n\n`);
+  if (setup) io.out(`${label}: ${setup}\n\n`);
   const rows = results.map((r) => [r.target, r.ok ? 'ok' : 'FAIL', r.result, r.entry ?? '-', r.interpreter ?? '-', `${r.ms} ms`]);
   io.out(table(['TARGET', 'STATUS', 'RESULT', 'ENTRY', 'INTERPRETER', 'TIME'], rows));
   const failed = results.filter((r) => !r.ok);
