@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { diagnose, gatherFacts } from '../src/doctor.js';
 import { parseRegister } from '../src/rule.js';
-import { fixtureRoot, needFixture, needSandbox, xarch, xarchInSandbox } from './helpers/env.js';
+import { CLI, asUser, fixtureRoot, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
 
 const skip = needSandbox() || needFixture('arm64');
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-doctor-'));
@@ -98,4 +98,12 @@ test('doctor: machine report and usage errors', () => {
   assert.match(r.stdout, /not mounted/);
   assert.equal(xarch(['doctor', 'a', 'b']).status, 2);
   assert.equal(xarch(['doctor', '/nonexistent/file']).status, 1);
+});
+
+test('doctor: without CAP_SYS_ADMIN it says handlers cannot be changed from here', { skip: needTestUser() }, () => {
+  const r = asUser([process.execPath, CLI, 'doctor', '--json']);
+  const out = JSON.parse(r.stdout);
+  const f = out.findings.find((x: any) => x.id === 'no-privilege');
+  assert.ok(f, r.stdout);
+  assert.match(f.hint, /xarch verify --sandbox|xarch install|root/);
 });
