@@ -327,6 +327,20 @@ export function headerMatches(t: Target, head: Uint8Array): boolean {
 }
 
 /** The catalogue targets whose rule matches this file header. */
+/** Targets by e_machine (both byte orders), so a header is only compared with its candidates. */
+const BY_MACHINE = new Map<number, Target[]>();
+for (const t of TARGETS) {
+  for (const m of [t.machine, ((t.machine & 0xff) << 8) | (t.machine >> 8)]) {
+    const l = BY_MACHINE.get(m) ?? [];
+    if (!l.includes(t)) l.push(t);
+    BY_MACHINE.set(m, l);
+  }
+}
+
 export function targetsForHeader(head: Uint8Array): Target[] {
-  return TARGETS.filter((t) => headerMatches(t, head));
+  // e_machine read little-endian; the byte-swapped key covers big-endian files.
+  const m = (head[18] ?? 0) | ((head[19] ?? 0) << 8);
+  const candidates = BY_MACHINE.get(m);
+  if (!candidates) return [];
+  return candidates.filter((t) => headerMatches(t, head));
 }

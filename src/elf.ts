@@ -51,6 +51,7 @@ const MACHINES: Record<number, string> = {
 const TYPES: ElfType[] = ['NONE', 'REL', 'EXEC', 'DYN', 'CORE'];
 
 const PT_INTERP = 3;
+const LATIN1 = new TextDecoder('latin1');
 /** Longest loader path accepted (the kernel allows PATH_MAX). */
 const MAX_INTERP = 4096;
 /** More program headers than any real program has; the kernel refuses > 64 KiB of them. */
@@ -162,7 +163,7 @@ export function parseElf(read: ReadAt): ElfInfo {
       // As the kernel: the segment's last byte must be NUL; the path ends at the first NUL (padding may follow).
       if (s[s.length - 1] !== 0) fail('ELF_INVALID', 'PT_INTERP is not a NUL-terminated path', Number(off));
       const nul = s.indexOf(0);
-      interpreter = new TextDecoder('latin1').decode(s.subarray(0, nul));
+      interpreter = LATIN1.decode(s.subarray(0, nul));
       break;
     }
   }
