@@ -14,6 +14,7 @@ import { lint } from './lint.js';
 import { matchRule, whichEntry, type LiveEntry } from './match.js';
 import { buildProbe, hasProbe } from './probe.js';
 import { resolveInRoot } from './rootfs.js';
+import { missingLibraries } from './run.js';
 import { detectArchitectures } from './session.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail' | 'info';
@@ -46,6 +47,8 @@ export interface SubjectFacts {
   /** Root the program runs in (for its loader). */
   root: string;
   loaderPresent: boolean | null;
+  /** DT_NEEDED libraries not found in the root (when the loader is there). */
+  missingLibraries?: string[];
 }
 
 export interface Facts {
@@ -137,6 +140,9 @@ export function diagnose(f: Facts): Finding[] {
         }
       }
     }
+    if (s.missingLibraries?.length) {
+      out.push({ id: 'libraries-missing', status: 'fail', message: `${s.label} needs ${s.missingLibraries.join(', ')}, not found for ${s.target} in ${s.root}`, hint: 'install the libraries into that root (apt-get install <package>:<arch> with multiarch), or run it in a complete root file system' });
+    }
     if (s.elf?.interpreter) {
       out.push(s.loaderPresent
         ? { id: 'loader', status: 'ok', message: `${s.label}: its loader ${s.elf.interpreter} is present in ${s.root}` }
@@ -177,6 +183,8 @@ function subjectOfFile(file: string, root: string): SubjectFacts {
     s.head = s.elf.header;
     s.target = s.elf.targets[0] ?? null;
     if (s.elf.interpreter) s.loaderPresent = resolveInRoot(root, s.elf.interpreter) !== null;
+    const t = s.target ? getTarget(s.target) : undefined;
+    if (s.loaderPresent && s.elf.interpreter && t) s.missingLibraries = missingLibraries(file, root, s.elf.interpreter, t);
   } catch (e) {
     if (!isXarchError(e)) throw e;
     if (e.code.startsWith('ELF_')) s.elfError = e.message;

@@ -2,7 +2,7 @@
 // bytes the parser asks for.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { fromSystemError, XarchError } from './errors.js';
-import { parseElf, type ElfInfo, type ReadAt } from './elf.js';
+import { parseDynamic, parseElf, type DynamicInfo, type ElfInfo, type ReadAt } from './elf.js';
 
 /** A ReadAt over an open file descriptor. */
 export function fdReadAt(fd: number): ReadAt {
@@ -37,6 +37,21 @@ export function readElfFile(file: string): ElfInfo {
       throw new XarchError(e.code, `${file}: ${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, { path: file, offset: e.offset, hint: e.hint });
     }
     throw fromSystemError(e, file, 'file');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** DT_NEEDED and DT_RUNPATH of `file` (null without a dynamic section). */
+export function readDynamicFile(file: string): DynamicInfo | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fromSystemError(e, file, 'file');
+  }
+  try {
+    return parseDynamic(fdReadAt(fd));
   } finally {
     closeSync(fd);
   }

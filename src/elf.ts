@@ -195,3 +195,73 @@ export function parseElf(read: ReadAt): ElfInfo {
 export function bytesReadAt(bytes: Uint8Array): ReadAt {
   return (offset, length) => bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
 }
+
+export interface DynamicInfo {
+  /** DT_NEEDED: the shared libraries the program asks for. */
+  needed: string[];
+  /** DT_RUNPATH, else DT_RPATH, split at ':'. */
+  runpath: string[];
+}
+
+const DT_NEEDED = 1;
+const DT_STRTAB = 5;
+const DT_RPATH = 15;
+const DT_RUNPATH = 29;
+
+/**
+ * The dynamic section's library names (reads the program headers, the
+ * PT_DYNAMIC segment and the strings it points at; nothing else).
+ * Null for a file without PT_DYNAMIC.
+ */
+export function parseDynamic(read: ReadAt): DynamicInfo | null {
+  const info = parseElf(read);
+  const is64 = info.elfClass === 64;
+  const le = info.byteOrder === 'little';
+  const h = read(0, 64);
+  const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+  const phoff = Number(is64 ? hv.getBigUint64(32, le) : BigInt(hv.getUint32(28, le)));
+  const phentsize = hv.getUint16(is64 ? 54 : 42, le);
+  const phnum = hv.getUint16(is64 ? 56 : 44, le);
+  const ph = read(phoff, phentsize * phnum);
+  const pv = new DataView(ph.buffer, ph.byteOffset, ph.byteLength);
+  const loads: { vaddr: number; offset: number; filesz: number }[] = [];
+  let dyn: { offset: number; size: number } | null = null;
+  for (let i = 0; i < phnum && (i + 1) * phentsize <= ph.length; i++) {
+    const b = i * phentsize;
+    const type = pv.getUint32(b, le);
+    const offset = Number(is64 ? pv.getBigUint64(b + 8, le) : BigInt(pv.getUint32(b + 4, le)));
+    const vaddr = Number(is64 ? pv.getBigUint64(b + 16, le) : BigInt(pv.getUint32(b + 8, le)));
+    const filesz = Number(is64 ? pv.getBigUint64(b + 32, le) : BigInt(pv.getUint32(b + 16, le)));
+    if (type === 1) loads.push({ vaddr, offset, filesz });
+    if (type === 2) dyn = { offset, size: Math.min(filesz, 1 << 20) };
+  }
+  if (!dyn) return null;
+  const d = read(dyn.offset, dyn.size);
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const ent = is64 ? 16 : 8;
+  const needed: number[] = [];
+  let strtab = -1;
+  let rpath = -1;
+  let runpath = -1;
+  for (let o = 0; o + ent <= d.length; o += ent) {
+    const tag = Number(is64 ? dv.getBigInt64(o, le) : BigInt(dv.getInt32(o, le)));
+    const val = Number(is64 ? dv.getBigUint64(o + 8, le) : BigInt(dv.getUint32(o + 4, le)));
+    if (tag === 0) break;
+    if (tag === DT_NEEDED) needed.push(val);
+    else if (tag === DT_STRTAB) strtab = val;
+    else if (tag === DT_RPATH) rpath = val;
+    else if (tag === DT_RUNPATH) runpath = val;
+  }
+  if (strtab < 0) return { needed: [], runpath: [] };
+  const seg = loads.find((l) => strtab >= l.vaddr && strtab < l.vaddr + l.filesz);
+  if (!seg) throw new XarchError('ELF_INVALID', 'DT_STRTAB points outside every loaded segment', { offset: dyn.offset });
+  const strOff = seg.offset + (strtab - seg.vaddr);
+  const str = (at: number) => {
+    const s = read(strOff + at, 4096);
+    const nul = s.indexOf(0);
+    if (nul < 0) throw new XarchError('ELF_INVALID', 'unterminated string in the dynamic string table', { offset: strOff + at });
+    return LATIN1.decode(s.subarray(0, nul));
+  };
+  const rp = runpath >= 0 ? str(runpath) : rpath >= 0 ? str(rpath) : '';
+  return { needed: needed.map(str), runpath: rp ? rp.split(':').filter(Boolean) : [] };
+}

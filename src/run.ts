@@ -9,7 +9,8 @@ import path from 'node:path';
 import { getTarget, resolveTarget, type Target } from './arch.js';
 import { XarchError } from './errors.js';
 export { resolveInRoot };
-import { readElfFile } from './elf-file.js';
+import { readDynamicFile, readElfFile } from './elf-file.js';
+import { readdirSync } from 'node:fs';
 import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from './emulators.js';
 
 export interface RunRequest {
@@ -80,8 +81,51 @@ export function planRun(req: RunRequest): RunPlan {
       });
     }
   }
+  if (sysroot) {
+    const missing = missingLibraries(req.program, sysroot, interp!, target);
+    if (missing.length) {
+      const deb = target.names.debian?.[0];
+      throw new XarchError('LOADER_NOT_FOUND', `${req.program} needs ${missing.join(', ')}, not found for ${target.name} in ${sysroot}`, {
+        path: req.program,
+        hint: `install them into the root file system (for libc: apt-get install libc6${deb ? `:${deb}` : ''}), or point --sysroot at a complete ${target.name} root`,
+      });
+    }
+  }
   const argv = [emulator, ...(sysroot && sysroot !== '/' ? ['-L', sysroot] : []), '-0', req.program, req.program, ...req.args];
   return { target, emulator, sysroot, interpreter: interp, argv };
+}
+
+/** Library directories of a root: RUNPATH, the loader's directory, multiarch and plain lib dirs. */
+function libraryDirs(root: string, interp: string, runpath: string[]): string[] {
+  const dirs = [...runpath.filter((d) => d.startsWith('/')), path.posix.dirname(interp)];
+  for (const base of ['/lib', '/usr/lib']) {
+    const host = resolveInRoot(root, base);
+    if (!host) continue;
+    try {
+      for (const n of readdirSync(host)) if (/-linux-/.test(n)) dirs.push(`${base}/${n}`);
+    } catch { /* unreadable: skip */ }
+  }
+  dirs.push('/lib', '/usr/lib', '/lib64', '/usr/lib64', '/lib32', '/usr/lib32');
+  return [...new Set(dirs)];
+}
+
+/**
+ * DT_NEEDED libraries of `program` that are not in `root` for its target
+ * (a same-named library of another architecture does not count).
+ */
+export function missingLibraries(program: string, root: string, interp: string, target: Target): string[] {
+  const dyn = readDynamicFile(program);
+  if (!dyn) return [];
+  const dirs = libraryDirs(root, interp, dyn.runpath);
+  return dyn.needed.filter((lib) => !dirs.some((d) => {
+    const hostPath = resolveInRoot(root, `${d}/${lib}`);
+    if (!hostPath) return false;
+    try {
+      return readElfFile(hostPath).targets.includes(target.name);
+    } catch {
+      return false;
+    }
+  }));
 }
 
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;

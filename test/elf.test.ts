@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
 import { bytesReadAt, decodeAbi, parseElf } from '../src/elf.js';
-import { readElfFile } from '../src/elf-file.js';
+import { readDynamicFile, readElfFile } from '../src/elf-file.js';
 import { isXarchError } from '../src/errors.js';
 
 const EXPECTED_TARGET: Record<string, string> = {
@@ -148,4 +148,17 @@ test('inspect: human and JSON output, per-file errors, exit codes', { skip: need
   assert.deepEqual(rows[1].targets, ['s390x']);
   assert.equal(rows[2].error.code, 'PATH_NOT_FILE');
   assert.equal(xarch(['inspect']).status, 2);
+});
+
+test('elf: DT_NEEDED agrees with readelf -d on every Debian hello', { skip: noReadelf }, () => {
+  let checked = 0;
+  for (const arch of DEBIAN_ARCHES) {
+    if (!fixtureRoot(arch)) continue;
+    const f = path.join(fixtureRoot(arch)!, 'usr/bin/hello');
+    const want = [...spawnSync('readelf', ['-d', '-W', f], { encoding: 'utf8' }).stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]);
+    assert.deepEqual(readDynamicFile(f)?.needed, want, f);
+    checked++;
+  }
+  assert.ok(checked > 0);
+  assert.equal(readDynamicFile(path.join(fixtureRoot('arm64') ?? '/nonexistent', 'bin/busybox')), null);
 });

@@ -1,7 +1,7 @@
 // xarch run: real Debian binaries through real QEMU, no registration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,22 @@ test('run: a missing loader is explained before anything runs', { skip: needFixt
     assert.match(r.stderr, /hint: .*apt-get install libc6:arm64/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('run: a missing library is named before anything runs', { skip: needFixture('arm64') }, () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'xarch-run-'));
+  try {
+    cpSync(fixtureRoot('arm64')!, root, { recursive: true, verbatimSymlinks: true });
+    for (const d of ['lib', 'usr/lib']) rmSync(path.join(root, d, 'aarch64-linux-gnu/libc.so.6'), { force: true });
+    const r = xarch(['run', '--sysroot', root, path.join(root, 'usr/bin/hello')]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /needs libc\.so\.6, not found for aarch64 in /);
+    const d = xarch(['doctor', '--json', '--root', root, path.join(root, 'usr/bin/hello')]);
+    assert.ok(JSON.parse(d.stdout).findings.some((f: any) => f.id === 'libraries-missing'), d.stdout);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
