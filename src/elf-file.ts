@@ -20,6 +20,11 @@ export function fdReadAt(fd: number): ReadAt {
 
 /** Parse the ELF headers of `file`. Errors name the file (and the byte offset for ELF errors). */
 export function readElfFile(file: string): ElfInfo {
+  return withElfFile(file, parseElf);
+}
+
+/** Open `file` (never blocking on a FIFO), check it is a regular file, run `parse` over it. */
+function withElfFile<T>(file: string, parse: (read: ReadAt) => T): T {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer.
@@ -31,7 +36,7 @@ export function readElfFile(file: string): ElfInfo {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new XarchError('PATH_NOT_FILE', `${file} is a directory`, { path: file, errno: 'EISDIR', hint: 'give a file (xarch scan walks directories)' });
     if (!st.isFile()) throw new XarchError('PATH_NOT_FILE', `${file} is not a regular file`, { path: file, hint: 'give a regular file' });
-    return parseElf(fdReadAt(fd));
+    return parse(fdReadAt(fd));
   } catch (e) {
     if (e instanceof XarchError && e.code.startsWith('ELF_')) {
       throw new XarchError(e.code, `${file}: ${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, { path: file, offset: e.offset, hint: e.hint });
@@ -44,15 +49,5 @@ export function readElfFile(file: string): ElfInfo {
 
 /** DT_NEEDED and DT_RUNPATH of `file` (null without a dynamic section). */
 export function readDynamicFile(file: string): DynamicInfo | null {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw fromSystemError(e, file, 'file');
-  }
-  try {
-    return parseDynamic(fdReadAt(fd));
-  } finally {
-    closeSync(fd);
-  }
+  return withElfFile(file, parseDynamic);
 }

@@ -9,7 +9,8 @@ import path from 'node:path';
  * Returns the host path of the final file, or null when it does not exist.
  */
 export function resolveInRoot(root: string, p: string): string | null {
-  let rel = p;
+  // Normalised first: '..' can never climb above the root.
+  let rel = path.posix.normalize('/' + p);
   for (let hops = 0; hops < 40; hops++) {
     const parts = rel.split('/').filter(Boolean);
     let cur = '';

@@ -5,8 +5,8 @@
 // The tree walk is a synchronous loop over readdir/open/read with one
 // reused buffer: measured here, a promise per file is an order of magnitude
 // slower, and a plain loop is faster than scanelf (bench/run.ts).
-import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs';
+import { resolveInRoot } from './rootfs.js';
 import { getTarget, emulatorName, TARGETS, type Target } from './arch.js';
 import { isXarchError } from './errors.js';
 import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo, type ReadAt } from './elf.js';
@@ -196,31 +196,7 @@ export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
 
 /** Does `p` (absolute, as seen inside the tree) exist in `root`, following in-tree symlinks (bounded)? */
 export function treeHas(root: string, p: string): boolean {
-  let rel = p;
-  for (let hops = 0; hops < 40; hops++) {
-    const parts = rel.split('/').filter(Boolean);
-    let cur = '';
-    let relinked = false;
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') { cur = path.posix.dirname(cur || '/'); if (cur === '/') cur = ''; continue; }
-      const next = `${cur}/${parts[i]}`;
-      let st;
-      try {
-        st = lstatSync(root + next);
-      } catch {
-        return false;
-      }
-      if (st.isSymbolicLink()) {
-        const t = readlinkSync(root + next);
-        rel = [t.startsWith('/') ? t : `${cur}/${t}`, ...parts.slice(i + 1)].join('/');
-        relinked = true;
-        break;
-      }
-      cur = next;
-    }
-    if (!relinked) return true;
-  }
-  return false;
+  return resolveInRoot(root, p) !== null;
 }
 
 /** In-memory file system of an archive or image: path → entry, for loader presence and whiteouts. */
