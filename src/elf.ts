@@ -17,7 +17,15 @@ export interface ElfInfo {
   abiVersion: number;
   type: ElfType;
   eType: number;
-  /** ET_DYN with a PT_INTERP (a position-independent executable) or a static PIE. */
+  /**
+   * A position-independent executable (dynamic or static PIE), not a shared
+   * library. ET_DYN only, decided by the dynamic section: DF_1_PIE in
+   * DT_FLAGS_1 (set by GNU ld and lld for every -pie link, static PIEs
+   * included), else a PT_INTERP and no DT_SONAME (PIEs of toolchains that
+   * predate DF_1_PIE; libc.so.6 carries a PT_INTERP and a DT_SONAME and is a
+   * library). An unreadable dynamic section counts as absent: the kernel
+   * never reads it, so it is no reason to refuse the file.
+   */
   pie: boolean;
   machine: number;
   machineName: string;
@@ -27,7 +35,12 @@ export interface ElfInfo {
   entry: bigint;
   /** PT_INTERP: the loader the kernel starts for a dynamic program. */
   interpreter: string | null;
-  /** static: no PT_INTERP, ET_EXEC; static-pie: ET_DYN without PT_INTERP; dynamic: has PT_INTERP. */
+  /**
+   * How exec starts it. dynamic: has PT_INTERP (the kernel maps the loader);
+   * static: ET_EXEC without PT_INTERP; static-pie: ET_DYN without PT_INTERP
+   * (loaded at a random base and started directly: a static PIE, or a shared
+   * object with no loader of its own; `pie` tells them apart).
+   */
   linkage: 'static' | 'static-pie' | 'dynamic';
   /** Catalogue targets whose magic/mask match the first bytes. */
   targets: string[];
@@ -50,7 +63,13 @@ const MACHINES: Record<number, string> = {
 
 const TYPES: ElfType[] = ['NONE', 'REL', 'EXEC', 'DYN', 'CORE'];
 
+const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
+/** Dynamic entries read for the PIE test; DT_FLAGS_1 sits among the first few dozen. */
+const MAX_DYNAMIC = 8192;
+const DT_SONAME = 14;
+const DT_FLAGS_1 = 0x6ffffffb;
+const DF_1_PIE = 0x08000000;
 const LATIN1 = new TextDecoder('latin1');
 /** Longest loader path accepted (the kernel allows PATH_MAX). */
 const MAX_INTERP = 4096;
@@ -79,9 +98,11 @@ export function decodeAbi(machine: number, elfClass: 32 | 64, byteOrder: 'little
       break;
     }
     case 8: case 10: { // MIPS
+      // EF_MIPS_ABI2 marks n32; 64-bit files are n64; otherwise EF_MIPS_ABI
+      // (0xf000) names o32 (or nothing, also o32), o64, EABI32 or EABI64.
       if (elfClass === 64) out.push('n64');
       else if (flags & 0x20) out.push('n32');
-      else out.push('o32');
+      else out.push(({ 0x2000: 'o64', 0x3000: 'eabi32', 0x4000: 'eabi64' } as Record<number, string>)[flags & 0xf000] ?? 'o32');
       out.push(byteOrder === 'little' ? 'little-endian' : 'big-endian');
       const arch = (flags >>> 28) & 0xf;
       const ARCH = ['mips1', 'mips2', 'mips3', 'mips4', 'mips5', 'mips32', 'mips64', 'mips32r2', 'mips64r2', 'mips32r6', 'mips64r6'];
@@ -99,6 +120,12 @@ export function decodeAbi(machine: number, elfClass: 32 | 64, byteOrder: 'little
     case 21: { // PowerPC64
       const v = flags & 3;
       out.push(v === 2 ? 'ELFv2' : v === 1 ? 'ELFv1' : byteOrder === 'little' ? 'ELFv2 (unmarked)' : 'ELFv1 (unmarked)');
+      break;
+    }
+    case 258: { // LoongArch: EF_LOONGARCH_ABI_MODIFIER_MASK and EF_LOONGARCH_OBJABI_MASK
+      const f = flags & 7;
+      if (f >= 1 && f <= 3) out.push(['soft-float', 'single-float', 'double-float'][f - 1]!);
+      out.push(`object ABI v${(flags >>> 6) & 3}`);
       break;
     }
     default:
@@ -138,6 +165,7 @@ export function parseElf(read: ReadAt): ElfInfo {
   const phOffField = elfClass === 64 ? 32 : 28;
 
   let interpreter: string | null = null;
+  let dynamic: { offset: number; size: number } | null = null;
   if (phnum > 0 && (eType === 2 || eType === 3)) {
     const minEnt = elfClass === 64 ? 56 : 32;
     if (phentsize < minEnt) fail('ELF_INVALID', `program header entry size ${phentsize} is smaller than ${minEnt}`, elfClass === 64 ? 54 : 42);
@@ -150,12 +178,21 @@ export function parseElf(read: ReadAt): ElfInfo {
     const pv = new DataView(ph.buffer, ph.byteOffset, ph.byteLength);
     for (let i = 0; i < phnum; i++) {
       const b = i * phentsize;
-      if (pv.getUint32(b, le) !== PT_INTERP) continue;
+      const pType = pv.getUint32(b, le);
+      if (pType === PT_DYNAMIC && dynamic === null) {
+        const off = elfClass === 64 ? pv.getBigUint64(b + 8, le) : BigInt(pv.getUint32(b + 4, le));
+        const size = elfClass === 64 ? pv.getBigUint64(b + 32, le) : BigInt(pv.getUint32(b + 16, le));
+        if (off <= BigInt(Number.MAX_SAFE_INTEGER)) dynamic = { offset: Number(off), size: size > BigInt(MAX_DYNAMIC) ? MAX_DYNAMIC : Number(size) };
+        continue;
+      }
+      if (pType !== PT_INTERP || interpreter !== null) continue;
       const off = elfClass === 64 ? pv.getBigUint64(b + 8, le) : BigInt(pv.getUint32(b + 4, le));
       const size = elfClass === 64 ? pv.getBigUint64(b + 32, le) : BigInt(pv.getUint32(b + 16, le));
       const at = phoff + b;
       // Separate debug files keep the header with an empty (NOBITS) PT_INTERP: no loader to read.
       if (size === 0n) continue;
+      // The kernel refuses p_filesz < 2 or > PATH_MAX with ENOEXEC (fs/binfmt_elf.c).
+      if (size < 2n) fail('ELF_INVALID', `PT_INTERP size ${size} is too small for a path`, at);
       if (size > BigInt(MAX_INTERP)) fail('ELF_INVALID', `PT_INTERP size ${size} is larger than ${MAX_INTERP}`, at);
       if (off > BigInt(Number.MAX_SAFE_INTEGER)) fail('ELF_INVALID', `PT_INTERP offset ${off} is out of range`, at);
       const s = read(Number(off), Number(size));
@@ -164,9 +201,9 @@ export function parseElf(read: ReadAt): ElfInfo {
       if (s[s.length - 1] !== 0) fail('ELF_INVALID', 'PT_INTERP is not a NUL-terminated path', Number(off));
       const nul = s.indexOf(0);
       interpreter = LATIN1.decode(s.subarray(0, nul));
-      break;
     }
   }
+  const pie = eType === 3 && isPie(read, dynamic, elfClass, le, interpreter !== null);
   const type = TYPES[eType] ?? 'UNKNOWN';
   const linkage = interpreter !== null ? 'dynamic' : eType === 3 ? 'static-pie' : 'static';
   const header = head.slice(0, 256);
@@ -178,7 +215,7 @@ export function parseElf(read: ReadAt): ElfInfo {
     abiVersion: head[8]!,
     type,
     eType,
-    pie: eType === 3 && (interpreter !== null || entry !== 0n),
+    pie,
     machine,
     machineName: machineName(machine),
     flags,
@@ -189,6 +226,25 @@ export function parseElf(read: ReadAt): ElfInfo {
     targets: targetsForHeader(header).map((t) => t.name),
     header,
   };
+}
+
+/** PIE or shared object, for an ET_DYN file (see ElfInfo.pie). */
+function isPie(read: ReadAt, dynamic: { offset: number; size: number } | null, elfClass: 32 | 64, le: boolean, hasInterp: boolean): boolean {
+  if (dynamic === null) return hasInterp;
+  const d = read(dynamic.offset, dynamic.size);
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const ent = elfClass === 64 ? 16 : 8;
+  let soname = false;
+  for (let o = 0; o + ent <= d.length; o += ent) {
+    const tag = elfClass === 64 ? Number(dv.getBigInt64(o, le)) : dv.getInt32(o, le);
+    if (tag === 0) break; // DT_NULL
+    if (tag === DT_SONAME) soname = true;
+    else if (tag === DT_FLAGS_1) {
+      const v = elfClass === 64 ? Number(dv.getBigUint64(o + 8, le) & 0xffffffffn) : dv.getUint32(o + 4, le);
+      if (v & DF_1_PIE) return true;
+    }
+  }
+  return hasInterp && !soname;
 }
 
 /** A ReadAt over bytes already in memory. */
