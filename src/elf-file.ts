@@ -19,16 +19,18 @@ export function fdReadAt(fd: number): ReadAt {
 }
 
 /** Parse the ELF headers of `file`. Errors name the file (and the byte offset for ELF errors). */
-export function readElfFile(file: string): ElfInfo {
+export function readElfFile(file: string | Buffer): ElfInfo {
   return withElfFile(file, parseElf);
 }
 
 /** Open `file` (never blocking on a FIFO), check it is a regular file, run `parse` over it. */
-function withElfFile<T>(file: string, parse: (read: ReadAt) => T): T {
+function withElfFile<T>(path: string | Buffer, parse: (read: ReadAt) => T): T {
+  // A Buffer path carries raw bytes (a binfmt_misc interpreter need not be UTF-8); messages show it as latin1.
+  const file = typeof path === 'string' ? path : path.toString('latin1');
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw fromSystemError(e, file, 'file');
   }

@@ -32,7 +32,9 @@ export function inspectJson(file: string, i: ElfInfo): Record<string, unknown> {
 }
 
 function human(file: string, i: ElfInfo): string {
-  const type = i.type === 'DYN' ? (i.interpreter ? 'DYN (position-independent executable)' : i.linkage === 'static-pie' ? 'DYN (static PIE or shared object)' : 'DYN') : i.type;
+  const type = i.type === 'DYN'
+    ? (i.pie ? (i.interpreter ? 'DYN (position-independent executable)' : 'DYN (static position-independent executable)') : 'DYN (shared object)')
+    : i.type === 'EXEC' ? 'EXEC (position-dependent executable)' : i.type === 'UNKNOWN' ? `unknown (${i.eType})` : i.type;
   const rows: [string, string][] = [
     ['class', `ELF${i.elfClass}, ${i.byteOrder}-endian`],
     ['osabi', `${i.osabiName} (${i.osabi}), ABI version ${i.abiVersion}`],

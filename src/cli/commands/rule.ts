@@ -7,6 +7,7 @@ import { emulatorName, targetsForHeader } from '../../arch.js';
 import { canonicalFlags, displayBytes, escapeHex, parseRegister, renderEntry, renderRegister, textToByteString, toHex, type Rule } from '../../rule.js';
 import { lint, type HostSample, type LintContext, type LintFinding } from '../../lint.js';
 import { interpreterOpenErrno, listEntryByteNames } from '../../kernel.js';
+import { readElfFile } from '../../elf-file.js';
 
 export const help = `Usage: xarch rule check LINE... [--from FILE...] [--binfmt-dir DIR] [--json]
        xarch rule lint LINE... [--from FILE...] [--json]
@@ -61,7 +62,7 @@ function resolveIn(cwd: string, p: string): string {
   return p.startsWith('/') ? p : `${cwd}/${p}`;
 }
 
-function readHead(p: string, n = 256): Uint8Array {
+function readHead(p: string | Buffer, n = 256): Uint8Array {
   const fd = openSync(p, 'r');
   try {
     const b = new Uint8Array(n);
@@ -88,39 +89,13 @@ interface InterpInfo { linkage: 'static' | 'static-pie' | 'dynamic' | 'script'; 
 
 /** Static or dynamic: does the interpreter have PT_INTERP? (null when not an ELF file we can read) */
 export function interpreterLinkage(p: string, cwd: string): InterpInfo | null {
+  // The interpreter is a byte string (latin1 in the rule); open exactly those bytes.
+  const file = Buffer.from(p.startsWith('/') ? p : `${cwd}/${p}`, 'latin1');
   try {
-    const file = Buffer.from(p.startsWith('/') ? p : `${cwd}/${p}`, 'latin1');
-    const fd = openSync(file, 'r');
-    try {
-      const h = Buffer.alloc(64);
-      const got = readSync(fd, h, 0, 64, 0);
-      if (got >= 2 && h[0] === 0x23 && h[1] === 0x21) return { linkage: 'script' };
-      if (got < 52 || h.readUInt32BE(0) !== 0x7f454c46) return null;
-      const is64 = h[4] === 2;
-      const le = h[5] !== 2;
-      const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-      const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-      const phoff = is64 ? Number(le ? h.readBigUInt64LE(32) : h.readBigUInt64BE(32)) : u32(h, 28);
-      const phentsize = u16(h, is64 ? 54 : 42);
-      const phnum = u16(h, is64 ? 56 : 44);
-      const type = u16(h, 16);
-      if (phnum > 4096 || phentsize < (is64 ? 56 : 32)) return null;
-      const ph = Buffer.alloc(phentsize * phnum);
-      readSync(fd, ph, 0, ph.length, phoff);
-      for (let i = 0; i < phnum; i++) {
-        const e = ph.subarray(i * phentsize);
-        if (u32(e, 0) === 3 /* PT_INTERP */) {
-          const off = is64 ? Number(le ? e.readBigUInt64LE(8) : e.readBigUInt64BE(8)) : u32(e, 4);
-          const size = is64 ? Number(le ? e.readBigUInt64LE(32) : e.readBigUInt64BE(32)) : u32(e, 16);
-          const s = Buffer.alloc(Math.min(size, 4096));
-          readSync(fd, s, 0, s.length, off);
-          return { linkage: 'dynamic', loader: s.toString('latin1').replace(/\0.*$/s, '') };
-        }
-      }
-      return { linkage: type === 3 ? 'static-pie' : 'static' };
-    } finally {
-      closeSync(fd);
-    }
+    const h = readHead(file, 2);
+    if (h.length === 2 && h[0] === 0x23 && h[1] === 0x21) return { linkage: 'script' };
+    const info = readElfFile(file);
+    return { linkage: info.linkage, loader: info.interpreter };
   } catch {
     return null;
   }
@@ -235,12 +210,8 @@ async function derive(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('rule derive needs exactly one FILE');
   if (values.flags !== undefined && /[^POCF]/.test(values.flags)) throw new UsageError(`--flags takes letters from P, O, C, F, not '${values.flags}'`);
   const file = positionals[0]!;
-  let head: Uint8Array;
-  try {
-    head = readHead(resolveIn(io.cwd, file));
-  } catch (e) {
-    throw fromSystemError(e, file, 'sample binary');
-  }
+  // The ELF reader checks the whole header and program headers (typed errors with the byte offset).
+  const head = readElfFile(resolveIn(io.cwd, file)).header;
   const opts: { name?: string; interpreter?: string; flags?: string; file: string } = { file };
   if (values.name !== undefined) opts.name = textToByteString(values.name);
   if (values.interpreter !== undefined) opts.interpreter = textToByteString(values.interpreter);
