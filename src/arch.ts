@@ -37,15 +37,37 @@ export function unescapeHex(s: string): Uint8Array {
 }
 
 // The ELF identification shared by every Linux target: "\x7fELF", class,
-// data, EI_VERSION=1. Byte 7 (EI_OSABI) and byte 8 (EI_ABIVERSION) are masked
-// out entirely: GNU/Linux binaries carry OSABI 3 when they use GNU extensions
-// (IFUNC, unique symbols), musl and Go binaries carry 0, and every such binary
-// runs under qemu-linux-user. Debian's 0xfc for byte 7 also admits values 1
-// and 2 (HP-UX, NetBSD) but not 3 on some targets' older tables; a zero mask
-// is the simplest rule that accepts every real Linux binary, and it matches
-// upstream QEMU on most targets.
-// e_type is masked with 0xfe so ET_EXEC (2) and ET_DYN (3, PIEs and static
+// data, EI_VERSION=1, then e_type and e_machine (bytes 16-19), all compared.
+// e_type is masked with 0xfe so ET_EXEC (2) and ET_DYN (3: PIEs and static
 // PIEs) both match, but relocatable objects (1) and cores (4) do not.
+//
+// Where this catalogue departs from BOTH published tables (upstream QEMU's
+// qemu-binfmt-conf.sh and Debian's qemu-user-static 7.2 binfmt.d files),
+// and why; test/arch.test.ts proves each on real Debian binaries:
+// - Byte 8 (EI_ABIVERSION) is masked out on every target; both tables
+//   require 0 except on MIPS. The ABI version is a per-OSABI number (glibc
+//   accepts any below its LIBC_ABI_MAX for OSABI GNU, binutils sets 1 on
+//   MIPS executables with PLTs) that QEMU's loader never checks: a rule that
+//   requires 0 hands such a binary back to the host kernel (ENOEXEC). Test:
+//   Debian busybox and hello with byte 8 set to 1 still run under QEMU, and
+//   match xarch's rule but not the published one.
+// - Byte 7 (EI_OSABI) is masked out on every target, as upstream does on
+//   all but loongarch64 (0xfc there and in Debian's ppc, s390x, sh4, sparc
+//   files). GNU/Linux binaries carry OSABI 3 (GNU) when they use IFUNC or
+//   unique symbols, musl and Go binaries 0; all run under qemu-linux-user.
+//   Debian's s390x and ppc64el roots hold both (tested).
+// - ppc64le compares the high byte of e_machine (byte 19); both tables mask
+//   it (\x00), which also admits e_machine 277, 533, ... Every Debian
+//   ppc64el binary has 0 there (tested), so the full e_machine costs nothing.
+// - x86 (i386, i486, x86_64): bytes 5 and 6 are compared exactly (upstream
+//   masks them with 0xfe, admitting EI_DATA/EI_VERSION 0, which no loader
+//   runs); Debian ships no x86 file on an x86 host. Every Debian i386 binary
+//   matches (tested).
+// - microblaze/microblazeel use EM_MICROBLAZE (189), what binutils emits
+//   today; both tables use EM_MICROBLAZE_OLD (0xbaab). QEMU accepts both
+//   (linux-user/microblaze/target_elf.h elf_check_machine), but one rule can
+//   hold only one. Debian has no microblaze port: tested on a built header.
+// The MIPS rules follow Debian (e_version not compared) rather than upstream.
 function header(elfClass: 32 | 64, order: 'little' | 'big', machine: number): { magic: string; mask: string } {
   const cls = elfClass === 64 ? '\\x02' : '\\x01';
   const data = order === 'little' ? '\\x01' : '\\x02';
