@@ -1,5 +1,5 @@
 // xarch inspect FILE...: what an ELF file is and which target runs it.
-import { EXIT_FAILURE, EXIT_OK, UsageError, errorJson, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, errorJson, formatError, jsonLine, parseCommand, type Io } from '../io.js';
 import { isXarchError } from '../../errors.js';
 import { readElfFile } from '../../elf-file.js';
 import type { ElfInfo } from '../../elf.js';
@@ -13,13 +13,15 @@ the whole file) and show: class, byte order, OSABI and ABI version, type
 float ABI, MIPS o32/n32/n64, RISC-V float ABI, PowerPC64 ELFv1/ELFv2), the
 loader (PT_INTERP), static or dynamic, and the catalogue target(s) that run it.
 
-A file that cannot be read or is not a valid ELF file is reported with the
-reason (and byte offset); the others still print. Exit 1 if any failed.
+A file that cannot be read or is not a valid ELF file is reported on stderr
+with the reason (and byte offset); the others still print. Exit 1 if any
+failed.
 
   --json   one line per file: {"file","ok":true,"class","byteOrder","osabi",
            "osabiName","abiVersion","type","pie","machine","machineName","flags",
            "abi","entry","interpreter","linkage","targets","emulators"}
-           or {"file","ok":false,"error":{"code","message","offset","hint"}}
+           or {"file","ok":false,"error":{"code","message","offset","path","hint"}}
+           (entry is a hex string; pie: a PIE, static or dynamic, not a library)
 `;
 
 export function inspectJson(file: string, i: ElfInfo): Record<string, unknown> {
@@ -62,7 +64,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!isXarchError(e)) throw e;
       failed++;
       if (values.json) jsonLine(io, { file, ok: false, error: errorJson(e) });
-      else io.out(`${file}: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      else io.err(formatError(e));
     }
   }
   return failed ? EXIT_FAILURE : EXIT_OK;
