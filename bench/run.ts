@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scanTree } from '../src/scan.js';
-import { scanPath } from '../src/image.js';
+import { scanTree } from '../src/scan/scan.js';
+import { scanPath } from '../src/scan/image.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'bin/xarch.js');

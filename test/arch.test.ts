@@ -7,7 +7,7 @@ import { copyFileSync, lstatSync, mkdtempSync, openSync, readSync, closeSync, re
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGETS, closestNames, getTarget, headerMatches, hostTargets, isHostTarget, resolveTarget, targetsForHeader, unescapeHex } from '../src/arch.js';
+import { TARGETS, closestNames, getTarget, headerMatches, hostTargets, isHostTarget, resolveTarget, targetsForHeader, unescapeHex } from '../src/core/arch.js';
 import { DEBIAN_ARCHES, fixtureRoot, needFixture, xarch } from './helpers/env.js';
 
 // [input, target, scheme, variant?]

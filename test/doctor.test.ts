@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { diagnose, gatherFacts } from '../src/doctor.js';
-import { parseRegister } from '../src/rule.js';
+import { diagnose, gatherFacts } from '../src/doctor/doctor.js';
+import { parseRegister } from '../src/core/rule.js';
 import { CLI, asUser, fixtureRoot, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
 
 const skip = needSandbox() || needFixture('arm64');

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture } from './helpers/env.js';
-import { bytesReadAt, decodeAbi, looksLikeElf, parseElf, type ReadAt } from '../src/elf.js';
-import { readDynamicFile, readElfFile } from '../src/elf-file.js';
-import { isXarchError } from '../src/errors.js';
+import { bytesReadAt, decodeAbi, looksLikeElf, parseElf, type ReadAt } from '../src/core/elf.js';
+import { readDynamicFile, readElfFile } from '../src/host/file.js';
+import { isXarchError } from '../src/core/errors.js';
 
 const EXPECTED_TARGET: Record<string, string> = {
   arm64: 'aarch64', armhf: 'arm', armel: 'arm', i386: 'i386', mips64el: 'mips64el', mipsel: 'mipsel', ppc64el: 'ppc64le', s390x: 's390x',

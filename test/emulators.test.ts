@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bestEmulator, elfIsStatic, emulatorHint, emulatorVersion, findEmulators, honoursP, parseEmulatorName, withVersions, type Emulator } from '../src/emulators.js';
-import { getTarget } from '../src/arch.js';
-import { renderRegister, ruleFromTarget } from '../src/rule.js';
+import { bestEmulator, elfIsStatic, emulatorHint, emulatorVersion, findEmulators, honoursP, parseEmulatorName, withVersions, type Emulator } from '../src/emulators/discover.js';
+import { getTarget } from '../src/core/arch.js';
+import { renderRegister, ruleFromTarget } from '../src/core/rule.js';
 import { fixtureRoot, inSandbox, needFixture, needSandbox } from './helpers/env.js';
 
 const QEMU_AARCH64 = '/usr/bin/qemu-aarch64-static';

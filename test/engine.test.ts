@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
-import { explainEngineError } from '../src/engine.js';
+import { explainEngineError } from '../src/verify/engine.js';
 
 const GLOBAL = '/proc/sys/fs/binfmt_misc';
 

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, DEBIAN_ARCHES, asUser, fixtureRoot, needFixture, needTestUser, xarch } from './helpers/env.js';
-import { readElfFile } from '../src/elf-file.js';
+import { readElfFile } from '../src/host/file.js';
 
 const FIELDS = ['file', 'ok', 'class', 'byteOrder', 'osabi', 'osabiName', 'abiVersion', 'type', 'pie', 'machine', 'machineName', 'flags', 'abi', 'entry', 'interpreter', 'linkage', 'targets', 'emulators'];
 

@@ -9,9 +9,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { inSandbox, needSandbox, CLI } from './helpers/env.js';
-import { parseRegister, renderEntry, renderRegister, escapeHex, byteString, type Rule } from '../src/rule.js';
-import { matchRule } from '../src/match.js';
-import { interpreterOpenErrno } from '../src/kernel.js';
+import { parseRegister, renderEntry, renderRegister, escapeHex, byteString, type Rule } from '../src/core/rule.js';
+import { matchRule } from '../src/core/match.js';
+import { interpreterOpenErrno } from '../src/host/kernel.js';
 
 // Runs inside the namespace: one write(2) per case on a fresh fd, then reads
 // back and removes whatever entries appeared (names handled as raw bytes).

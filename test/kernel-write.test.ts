@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { inSandbox, needSandbox, REPO } from './helpers/env.js';
-import { kernelFeatures, mountErrno, registerError } from '../src/kernel.js';
-import { getTarget } from '../src/arch.js';
-import { ruleFromTarget } from '../src/rule.js';
+import { mountErrno, registerError } from '../src/host/kernel.js';
+import { kernelFeatures } from '../src/core/kernel-version.js';
+import { getTarget } from '../src/core/arch.js';
+import { ruleFromTarget } from '../src/core/rule.js';
 
-const KERNEL = path.join(REPO, 'dist/src/kernel.js');
-const RULE = path.join(REPO, 'dist/src/rule.js');
-const ARCH = path.join(REPO, 'dist/src/arch.js');
+const KERNEL = path.join(REPO, 'dist/src/host/kernel.js');
+const RULE = path.join(REPO, 'dist/src/core/rule.js');
+const ARCH = path.join(REPO, 'dist/src/core/arch.js');
 
 /** Run an ES module snippet inside a private instance; it prints one JSON value. */
 function sandboxEval(code: string, setup?: string): unknown {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lint, hostSampleHeaders, type LintContext } from '../src/lint.js';
-import { parseRegister, ruleFromTarget } from '../src/rule.js';
-import { TARGETS, isHostTarget } from '../src/arch.js';
+import { lint, hostSampleHeaders, type LintContext } from '../src/core/lint.js';
+import { parseRegister, ruleFromTarget } from '../src/core/rule.js';
+import { TARGETS, isHostTarget } from '../src/core/arch.js';
 
 const codes = (line: string, ctx: Partial<LintContext> = {}) => {
   const r = parseRegister(line);

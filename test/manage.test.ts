@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, REPO, asUser, fixtureRoot, inSandbox, needFixture, needSandbox, needTestUser } from './helpers/env.js';
-import { getTarget } from '../src/arch.js';
-import { ruleFromTarget, type Rule } from '../src/rule.js';
-import { conflictsFor, interpreterProblem, isOurs, selectEntries, servedTargets, targetForName } from '../src/manage.js';
-import type { LiveEntry } from '../src/match.js';
+import { ruleFromTarget, type Rule } from '../src/core/rule.js';
+import { conflictsFor, interpreterProblem, isOurs, selectEntries, servedTargets } from '../src/manage/manage.js';
+import { getTarget, targetForEntryName } from '../src/core/arch.js';
+import type { LiveEntry } from '../src/core/match.js';
 
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const X = `${process.execPath} ${CLI}`;
@@ -45,8 +45,8 @@ test('ownership: qemu-<target> with the catalogue magic is ours; Debian-style ma
     ['E entry', { ...ours, type: 'E', magic: new Uint8Array(0), mask: null, extension: 'x' }, false],
   ];
   for (const [label, rule, want] of table) assert.equal(isOurs(rule), want, label);
-  assert.equal(targetForName('qemu-ppc64le')?.name, 'ppc64le');
-  assert.equal(targetForName('qemu-nope'), undefined);
+  assert.equal(targetForEntryName('qemu-ppc64le')?.name, 'ppc64le');
+  assert.equal(targetForEntryName('qemu-nope'), undefined);
   assert.deepEqual(servedTargets(ours), ['aarch64']);
 });
 
@@ -181,8 +181,8 @@ test('refusals: host family, dynamic emulator with F, world-writable directory, 
     mkdirSync(dyn);
     copyFileSync(process.execPath, path.join(dyn, 'qemu-riscv64')); // a dynamic ELF under an emulator's name
     chmodSync(path.join(dyn, 'qemu-riscv64'), 0o755);
-    const lib = path.join(REPO, 'dist/src/manage.js');
-    const code = `import * as M from ${JSON.stringify(lib)}; import * as R from ${JSON.stringify(path.join(REPO, 'dist/src/rule.js'))}; import * as A from ${JSON.stringify(path.join(REPO, 'dist/src/arch.js'))};
+    const lib = path.join(REPO, 'dist/src/manage/manage.js');
+    const code = `import * as M from ${JSON.stringify(lib)}; import * as R from ${JSON.stringify(path.join(REPO, 'dist/src/core/rule.js'))}; import * as A from ${JSON.stringify(path.join(REPO, 'dist/src/core/arch.js'))};
 const t = A.getTarget('aarch64');
 const dynItems = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(dyn)}], path: '' }, flags: 'OF' });
 const dynDefault = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(dyn)}], path: '' } });
@@ -327,7 +327,7 @@ test('install re-enables its own disabled entry; --force allows F with a dynamic
     chmodSync(tmp, 0o755);
     copyFileSync(process.execPath, path.join(tmp, 'qemu-riscv64'));
     chmodSync(path.join(tmp, 'qemu-riscv64'), 0o755);
-    const code = `import * as M from ${JSON.stringify(path.join(REPO, 'dist/src/manage.js'))};
+    const code = `import * as M from ${JSON.stringify(path.join(REPO, 'dist/src/manage/manage.js'))};
 const items = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(tmp)}], path: '' }, flags: 'OF', force: true });
 console.log(JSON.stringify(items[0]));`;
     const r = inSandbox(['sh', '-c', `$X install arm64 --json >/dev/null; $X disable arm64 >/dev/null; $X install arm64 --json; head -1 ${B}/qemu-aarch64; ${process.execPath} --input-type=module -e "$CODE"`], { env: { ...process.env, X, CODE: code } });

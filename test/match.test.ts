@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchRule, pathExtension, whichEntry, type LiveEntry } from '../src/match.js';
-import { parseRegister, type Rule } from '../src/rule.js';
+import { matchRule, pathExtension, whichEntry, type LiveEntry } from '../src/core/match.js';
+import { parseRegister, type Rule } from '../src/core/rule.js';
 
 const rule = (line: string): Rule => {
   const r = parseRegister(line);

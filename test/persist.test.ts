@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, fixtureRoot, inSandbox, needFixture, needSandbox } from './helpers/env.js';
-import { binfmtDFiles, parseDebianBinfmt, readConfig, removePersisted, renderDebianBinfmt, writePersisted } from '../src/persist.js';
-import { getTarget } from '../src/arch.js';
-import { ruleFromTarget, renderRegister } from '../src/rule.js';
+import { binfmtDFiles, parseDebianBinfmt, readConfig, removePersisted, renderDebianBinfmt, writePersisted } from '../src/persist/persist.js';
+import { getTarget } from '../src/core/arch.js';
+import { ruleFromTarget, renderRegister } from '../src/core/rule.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-persist-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));

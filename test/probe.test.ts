@@ -6,8 +6,8 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildProbe, PROBE_EXIT, PROBE_TARGETS, probeMessage } from '../src/probe.js';
-import { getTarget, targetsForHeader } from '../src/arch.js';
+import { buildProbe, PROBE_EXIT, PROBE_TARGETS, probeMessage } from '../src/core/probe.js';
+import { getTarget, targetsForHeader } from '../src/core/arch.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'xarch-probe-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import {
   parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget, parseBinfmtDLine, parseBinfmtD, renderBinfmtD,
   canonicalFlags, displayBytes, registerBytes, sameRule, type Rule,
-} from '../src/rule.js';
-import { TARGETS, getTarget } from '../src/arch.js';
+} from '../src/core/rule.js';
+import { TARGETS, getTarget } from '../src/core/arch.js';
 
 // [line, expected errno or entry text] — each row was checked against Linux
 // 6.18 by test/kernel-diff.test.ts, which also covers thousands more.

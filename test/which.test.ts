@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getTarget, isHostTarget } from '../src/arch.js';
+import { getTarget, isHostTarget } from '../src/core/arch.js';
 import { needSandbox, xarch, xarchInSandbox, fixtureRoot, needFixture } from './helpers/env.js';
 
 test('xarch which: JSON, human output and exit codes in a private instance', { skip: needSandbox() }, () => {

@@ -1,7 +1,7 @@
 // uninstall / enable / disable share their argument handling and output.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from './io.js';
-import { DEFAULT_BINFMT_DIR } from '../kernel.js';
-import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage.js';
+import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
+import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/manage.js';
 import { loadPersistHooks, summary } from './manage-common.js';
 
 export function changeHelp(verb: 'uninstall' | 'enable' | 'disable'): string {

@@ -1,7 +1,7 @@
 // The only place that touches process streams. Commands receive an Io so
 // tests can run them in-process and capture what they print.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { XarchError, isXarchError } from '../errors.js';
+import { XarchError, isXarchError } from '../core/errors.js';
 
 export interface Io {
   out(text: string): void;

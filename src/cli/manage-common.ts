@@ -1,13 +1,13 @@
 // Shared by install/uninstall/enable/disable: persistence hooks (loaded from
 // src/persist.ts when this build has it) and item rendering.
-import { XarchError } from '../errors.js';
-import type { PersistHooks } from '../manage.js';
-import type { Rule } from '../rule.js';
+import { XarchError } from '../core/errors.js';
+import type { PersistHooks } from '../manage/manage.js';
+import type { Rule } from '../core/rule.js';
 import type { Io } from './io.js';
 
 // A variable specifier: the persistence module is owned by another part of
 // xarch and loaded only when --persist (or uninstall) needs it.
-const PERSIST_MODULE = '../persist.js';
+const PERSIST_MODULE = '../persist/persist.js';
 
 interface PersistModule {
   writePersisted(rule: Rule, opts: { etcDir?: string }): string | void;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { sandboxArgv, sandboxSupport } from '../../src/sandbox.js';
+import { sandboxArgv, sandboxSupport } from '../../src/host/namespace.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = path.join(REPO, '.fixtures');

@@ -1,10 +1,10 @@
 // xarch arches [NAME...]: the QEMU target catalogue, and name resolution.
 import os from 'node:os';
 import { EXIT_FAILURE, EXIT_OK, errorJson, formatError, jsonLine, parseCommand, table, type Io } from '../io.js';
-import { TARGETS, emulatorName, isHostTarget, resolveTarget, type NameScheme, type Resolved, type Target } from '../../arch.js';
-import { isXarchError } from '../../errors.js';
-import { displayBytes } from '../../rule.js';
-import { findEmulators } from '../../emulators.js';
+import { TARGETS, emulatorName, isHostTarget, resolveTarget, type NameScheme, type Resolved, type Target } from '../../core/arch.js';
+import { isXarchError } from '../../core/errors.js';
+import { displayBytes } from '../../core/rule.js';
+import { findEmulators } from '../../emulators/discover.js';
 
 export const help = `Usage: xarch arches [NAME...] [--all] [--json]
 

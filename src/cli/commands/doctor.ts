@@ -1,8 +1,8 @@
 // xarch doctor [FILE|ROOTFS]: why a foreign program does not run.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { fromSystemError } from '../../errors.js';
-import { DEFAULT_BINFMT_DIR } from '../../kernel.js';
-import { diagnose, gatherFacts } from '../../doctor.js';
+import { fromSystemError } from '../../core/errors.js';
+import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
+import { diagnose, gatherFacts } from '../../doctor/doctor.js';
 
 export const help = `Usage: xarch doctor [FILE|ROOTFS] [--root DIR] [--binfmt-dir DIR] [--json]
 

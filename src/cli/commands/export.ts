@@ -2,10 +2,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../kernel.js';
-import { isOurs, selectEntries } from '../../manage.js';
-import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../rule.js';
-import { renderDebianBinfmt } from '../../persist.js';
+import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
+import { isOurs, selectEntries } from '../../manage/manage.js';
+import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../core/rule.js';
+import { renderDebianBinfmt } from '../../persist/persist.js';
 
 export const help = `Usage: xarch export [NAME|TARGET|GLOB...] --format binfmt.d|debian|json [--ours] [--out-dir DIR] [--binfmt-dir DIR]
 

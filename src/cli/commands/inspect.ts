@@ -1,9 +1,9 @@
 // xarch inspect FILE...: what an ELF file is and which target runs it.
 import { EXIT_FAILURE, EXIT_OK, UsageError, errorJson, formatError, jsonLine, parseCommand, type Io } from '../io.js';
-import { isXarchError } from '../../errors.js';
-import { readElfFile } from '../../elf-file.js';
-import type { ElfInfo } from '../../elf.js';
-import { emulatorName, getTarget } from '../../arch.js';
+import { isXarchError } from '../../core/errors.js';
+import { readElfFile } from '../../host/file.js';
+import type { ElfInfo } from '../../core/elf.js';
+import { emulatorName, getTarget } from '../../core/arch.js';
 
 export const help = `Usage: xarch inspect FILE... [--json]
 

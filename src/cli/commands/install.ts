@@ -1,9 +1,9 @@
 // xarch install [TARGET...|all]: register QEMU handlers, reconciling with what is there.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { DEFAULT_BINFMT_DIR } from '../../kernel.js';
-import { XarchError } from '../../errors.js';
-import { emulatorHint } from '../../emulators.js';
-import { installTargets, type InstallOptions } from '../../manage.js';
+import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
+import { XarchError } from '../../core/errors.js';
+import { emulatorHint } from '../../emulators/discover.js';
+import { installTargets, type InstallOptions } from '../../manage/manage.js';
 import { loadPersistHooks, persistUnavailable, summary, warnLines } from '../manage-common.js';
 
 export const help = `Usage: xarch install [TARGET...|all] [options]

@@ -2,12 +2,12 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { XarchError, fromSystemError, isXarchError } from '../../errors.js';
-import { emulatorName, targetsForHeader } from '../../arch.js';
-import { canonicalFlags, displayBytes, escapeHex, parseRegister, renderEntry, renderRegister, textToByteString, toHex, type Rule } from '../../rule.js';
-import { lint, type HostSample, type LintContext, type LintFinding } from '../../lint.js';
-import { interpreterOpenErrno, listEntryByteNames } from '../../kernel.js';
-import { readElfFile } from '../../elf-file.js';
+import { XarchError, fromSystemError, isXarchError } from '../../core/errors.js';
+import { emulatorName, targetsForHeader, xarchEntryName } from '../../core/arch.js';
+import { canonicalFlags, displayBytes, escapeHex, parseRegister, renderEntry, renderRegister, textToByteString, toHex, type Rule } from '../../core/rule.js';
+import { lint, type HostSample, type LintContext, type LintFinding } from '../../core/lint.js';
+import { interpreterOpenErrno, listEntryByteNames } from '../../host/kernel.js';
+import { readElfFile } from '../../host/file.js';
 
 export const help = `Usage: xarch rule check LINE... [--from FILE...] [--binfmt-dir DIR] [--json]
        xarch rule lint LINE... [--from FILE...] [--json]
@@ -197,7 +197,7 @@ export function deriveRule(head: Uint8Array, opts: { name?: string; interpreter?
   const targets = targetsForHeader(head);
   const t = targets[0];
   const rule: Rule = {
-    name: opts.name ?? (t ? `qemu-${t.name}` : `elf-machine-${machine}`),
+    name: opts.name ?? (t ? xarchEntryName(t) : `elf-machine-${machine}`),
     type: 'M', offset: 0, magic: m, mask: k, extension: '',
     interpreter: opts.interpreter ?? (t ? defaultInterpreter(emulatorName(t).slice('qemu-'.length)) : '/usr/bin/false'),
     flags: canonicalFlags(opts.flags ?? 'F'),

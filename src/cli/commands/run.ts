@@ -1,6 +1,6 @@
 // xarch run [options] PROGRAM [ARGS...]: one foreign program through QEMU, no registration.
 import { UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { execPlan, planRun, type RunRequest } from '../../run.js';
+import { execPlan, planRun, type RunRequest } from '../../run/run.js';
 
 export const help = `Usage: xarch run [--arch T] [--sysroot DIR] [--emulator PATH] [--dry-run] PROGRAM [ARGS...]
 

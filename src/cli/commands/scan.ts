@@ -1,8 +1,8 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
-import { resolveTarget } from '../../arch.js';
-import { scanPath, type ScanOptions } from '../../image.js';
-import type { ScanReport } from '../../scan.js';
+import { resolveTarget } from '../../core/arch.js';
+import { scanPath, type ScanOptions } from '../../scan/image.js';
+import type { ScanReport } from '../../scan/scan.js';
 
 export const help = `Usage: xarch scan PATH... [--expect TARGET] [--list] [--json]
 

@@ -1,6 +1,6 @@
 // xarch shell ROOTFS [-- CMD...]: a session in a foreign root file system.
 import { UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { planSession, runSession, type SessionRequest } from '../../session.js';
+import { planSession, runSession, type SessionRequest } from '../../session/session.js';
 
 export const help = `Usage: xarch shell ROOTFS [--arch T]... [--global] [--dry-run] [-- CMD [ARGS...]]
 

@@ -2,14 +2,14 @@
 // through binfmt_misc and reports which handler ran it and how.
 import { spawnSync } from 'node:child_process';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
-import { XarchError } from '../../errors.js';
-import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../kernel.js';
-import { sandboxArgv, sandboxSupport } from '../../sandbox.js';
-import { emulatorHint, findEmulators } from '../../emulators.js';
-import { installTargets } from '../../manage.js';
-import { defaultVerifyTargets, resolveVerifyTargets, verifyTargets, type VerifyResult } from '../../verify.js';
-import { PROBE_TARGETS } from '../../probe.js';
-import { verifyWithEngine, type EngineOptions } from '../../engine.js';
+import { XarchError } from '../../core/errors.js';
+import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../host/kernel.js';
+import { sandboxArgv, sandboxSupport } from '../../host/namespace.js';
+import { emulatorHint, findEmulators } from '../../emulators/discover.js';
+import { installTargets } from '../../manage/manage.js';
+import { defaultVerifyTargets, resolveVerifyTargets, verifyTargets, type VerifyResult } from '../../verify/verify.js';
+import { PROBE_TARGETS } from '../../core/probe.js';
+import { verifyWithEngine, type EngineOptions } from '../../verify/engine.js';
 
 export const help = `Usage: xarch verify [TARGET...] [--sandbox] [--binfmt-dir DIR] [--timeout MS] [--json]
 

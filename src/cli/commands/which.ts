@@ -1,10 +1,10 @@
 // xarch which FILE...: the binfmt_misc entry the kernel would run for each file.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
-import { fromSystemError, XarchError } from '../../errors.js';
-import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries } from '../../kernel.js';
-import { whichEntry, type NearMiss } from '../../match.js';
-import { BINPRM_BUF_SIZE, displayBytes, textToByteString } from '../../rule.js';
+import { fromSystemError, XarchError } from '../../core/errors.js';
+import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries } from '../../host/kernel.js';
+import { whichEntry, type NearMiss } from '../../core/match.js';
+import { BINPRM_BUF_SIZE, displayBytes, textToByteString } from '../../core/rule.js';
 
 export const help = `Usage: xarch which FILE... [--binfmt-dir DIR] [--json]
 

@@ -1,8 +1,8 @@
 // The ELF reader's file edge: one descriptor, positioned reads of only the
 // bytes the parser asks for.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { fromSystemError, XarchError } from './errors.js';
-import { parseDynamic, parseElf, type DynamicInfo, type ElfInfo, type ReadAt } from './elf.js';
+import { fromSystemError, XarchError } from '../core/errors.js';
+import { parseDynamic, parseElf, type DynamicInfo, type ElfInfo, type ReadAt } from '../core/elf.js';
 
 /** A ReadAt over an open file descriptor. */
 export function fdReadAt(fd: number): ReadAt {

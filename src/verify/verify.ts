@@ -6,12 +6,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { getTarget, isHostTarget, resolveTarget, TARGETS } from './arch.js';
-import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries, isMounted } from './kernel.js';
-import { whichEntry } from './match.js';
-import { buildExecHelper, buildProbe, EXEC_HELPER_MARKER, hasProbe, PROBE_EXIT, probeMessage } from './probe.js';
-import { findEmulators, type Emulator } from './emulators.js';
-import type { LiveEntry } from './match.js';
+import { getTarget, isHostTarget, resolveTarget, TARGETS } from '../core/arch.js';
+import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries, isMounted } from '../host/kernel.js';
+import { whichEntry } from '../core/match.js';
+import { buildExecHelper, buildProbe, EXEC_HELPER_MARKER, hasProbe, PROBE_EXIT, probeMessage } from '../core/probe.js';
+import { findEmulators, type Emulator } from '../emulators/discover.js';
+import type { LiveEntry } from '../core/match.js';
 
 export type VerifyResultKind =
   | 'ok' // the probe printed its message and exit code

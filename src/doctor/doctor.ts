@@ -4,18 +4,19 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getTarget, isHostTarget } from './arch.js';
-import { readElfFile } from './elf-file.js';
-import type { ElfInfo } from './elf.js';
-import { elfIsStatic, findEmulators } from './emulators.js';
-import { isXarchError } from './errors.js';
-import { DEFAULT_BINFMT_DIR, isMounted, kernelFeatures, readGlobalStatus, readLiveEntries, type KernelFeatures } from './kernel.js';
-import { lint } from './lint.js';
-import { matchRule, whichEntry, type LiveEntry } from './match.js';
-import { buildProbe, hasProbe } from './probe.js';
-import { resolveInRoot } from './rootfs.js';
-import { missingLibraries } from './run.js';
-import { detectArchitectures } from './session.js';
+import { getTarget, isHostTarget } from '../core/arch.js';
+import { readElfFile } from '../host/file.js';
+import type { ElfInfo } from '../core/elf.js';
+import { elfIsStatic, findEmulators } from '../emulators/discover.js';
+import { isXarchError } from '../core/errors.js';
+import { DEFAULT_BINFMT_DIR, isMounted, readGlobalStatus, readLiveEntries } from '../host/kernel.js';
+import { kernelFeatures, type KernelFeatures } from '../core/kernel-version.js';
+import { lint } from '../core/lint.js';
+import { matchRule, whichEntry, type LiveEntry } from '../core/match.js';
+import { buildProbe, hasProbe } from '../core/probe.js';
+import { resolveInRoot } from '../host/rootfs.js';
+import { missingLibraries } from '../run/run.js';
+import { detectArchitectures } from '../session/session.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail' | 'info';
 

@@ -6,10 +6,10 @@
 // reused buffer: measured here, a promise per file is an order of magnitude
 // slower, and a plain loop is faster than scanelf (bench/run.ts).
 import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs';
-import { resolveInRoot } from './rootfs.js';
-import { getTarget, emulatorName, TARGETS, type Target } from './arch.js';
-import { isXarchError } from './errors.js';
-import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo, type ReadAt } from './elf.js';
+import { resolveInRoot } from '../host/rootfs.js';
+import { getTarget, emulatorName, TARGETS, type Target } from '../core/arch.js';
+import { isXarchError } from '../core/errors.js';
+import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo, type ReadAt } from '../core/elf.js';
 
 export interface TargetCount {
   count: number;

@@ -4,7 +4,7 @@
 // itself, so this wraps util-linux's `unshare`, present on every Debian.
 import { spawnSync } from 'node:child_process';
 
-export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+import { DEFAULT_BINFMT_DIR } from './kernel.js';
 
 export interface SandboxOptions {
   /** Where to mount the private instance (default /proc/sys/fs/binfmt_misc). */

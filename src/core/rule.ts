@@ -9,7 +9,7 @@
 // (U+0000..U+00FF, i.e. latin1). ASCII is therefore unchanged. Use
 // registerBytes()/byteString()/stringBytes() to cross to Uint8Array and
 // displayBytes() to show a byte string to a person (UTF-8 when it decodes).
-import type { Target } from './arch.js';
+import { xarchEntryName, type Target } from './arch.js';
 import { XarchError } from './errors.js';
 
 export interface Rule {
@@ -492,7 +492,7 @@ export function renderBinfmtD(rules: readonly Rule[], comment?: string): string 
 /** The rule for a catalogue target (magic/mask from src/arch.ts). */
 export function ruleFromTarget(t: Target, opts: { name?: string; interpreter: string; flags: string }): Rule {
   return {
-    name: opts.name ?? `qemu-${t.name}`,
+    name: opts.name ?? xarchEntryName(t),
     type: 'M',
     offset: 0,
     magic: Uint8Array.from(t.magic),

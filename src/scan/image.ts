@@ -4,10 +4,10 @@
 // order with whiteouts (.wh.<name>) and opaque directories (.wh..wh..opq).
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveTarget, type Target } from './arch.js';
-import { XarchError } from './errors.js';
+import { resolveTarget, type Target } from '../core/arch.js';
+import { XarchError } from '../core/errors.js';
 import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
-import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from './tar.js';
+import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
 export interface ScanOptions {
   expect?: Target;

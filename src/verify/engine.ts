@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getTarget } from './arch.js';
-import { buildProbe, hasProbe, PROBE_EXIT, probeMessage } from './probe.js';
+import { getTarget } from '../core/arch.js';
+import { buildProbe, hasProbe, PROBE_EXIT, probeMessage } from '../core/probe.js';
 import type { VerifyResult } from './verify.js';
 
 export type Engine = 'docker' | 'podman';

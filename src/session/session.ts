@@ -9,13 +9,13 @@ import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSy
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { isHostTarget, resolveTarget, targetsForHeader, type Target } from './arch.js';
-import { XarchError } from './errors.js';
-import { bestEmulator, emulatorHint, findEmulators, type Emulator } from './emulators.js';
-import { defaultFlags } from './manage.js';
-import { renderRegister, ruleFromTarget } from './rule.js';
-import { resolveInRoot } from './rootfs.js';
-import { kernelAtLeast } from './kernel.js';
+import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
+import { XarchError } from '../core/errors.js';
+import { bestEmulator, emulatorHint, findEmulators, type Emulator } from '../emulators/discover.js';
+import { defaultFlags } from '../manage/manage.js';
+import { renderRegister, ruleFromTarget } from '../core/rule.js';
+import { resolveInRoot } from '../host/rootfs.js';
+import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface SessionRequest {
   rootfs: string;

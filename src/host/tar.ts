@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { XarchError } from './errors.js';
+import { XarchError } from '../core/errors.js';
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 

@@ -2,16 +2,16 @@
 // binfmt_misc registration. Planning (which emulator, which sysroot, what is
 // missing) is separate from spawning so it can be tested and explained.
 import { existsSync } from 'node:fs';
-import { resolveInRoot } from './rootfs.js';
+import { resolveInRoot } from '../host/rootfs.js';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { getTarget, resolveTarget, type Target } from './arch.js';
-import { XarchError } from './errors.js';
+import { getTarget, resolveTarget, type Target } from '../core/arch.js';
+import { XarchError } from '../core/errors.js';
 export { resolveInRoot };
-import { readDynamicFile, readElfFile } from './elf-file.js';
+import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
-import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from './emulators.js';
+import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from '../emulators/discover.js';
 
 export interface RunRequest {
   program: string;

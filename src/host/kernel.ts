@@ -4,12 +4,13 @@
 import { accessSync, closeSync, constants as fsConstants, openSync, opendirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { XarchError, errnoOf } from './errors.js';
-import { DEFAULT_BINFMT_DIR } from './sandbox.js';
-import { displayBytes, parseEntry, registerBytes, type Rule } from './rule.js';
-import type { LiveEntry } from './match.js';
+import { XarchError, errnoOf } from '../core/errors.js';
+import { displayBytes, parseEntry, registerBytes, type Rule } from '../core/rule.js';
+import type { LiveEntry } from '../core/match.js';
+import { kernelAtLeast } from '../core/kernel-version.js';
 
-export { DEFAULT_BINFMT_DIR };
+/** Where binfmt_misc is mounted on every Linux distribution. */
+export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
 const CONTROL_FILES = new Set(['register', 'status']);
 
@@ -158,37 +159,6 @@ export function interpreterOpenErrno(interpreter: string, cwd: string = process.
 }
 
 // ---------------------------------------------------------------- write side
-
-/** Kernel release ("6.18.44-foo") → [major, minor]; [0, 0] when unparsable. */
-export function kernelVersion(release: string): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-}
-
-export function kernelAtLeast(release: string, major: number, minor: number): boolean {
-  const [a, b] = kernelVersion(release);
-  if (a === 0) return true; // unknown: do not refuse on a guess
-  return a > major || (a === major && b >= minor);
-}
-
-export interface KernelFeatures {
-  release: string;
-  /** F (fix binary: interpreter opened at registration), Linux 4.8. */
-  fixBinary: boolean;
-  /** AT_FLAGS_PRESERVE_ARGV0 in the interpreter's auxv with P, Linux 5.12. */
-  preserveArgv0AuxFlag: boolean;
-  /** A binfmt_misc instance per user namespace, Linux 6.7. */
-  perUserNamespace: boolean;
-}
-
-export function kernelFeatures(release: string): KernelFeatures {
-  return {
-    release,
-    fixBinary: kernelAtLeast(release, 4, 8),
-    preserveArgv0AuxFlag: kernelAtLeast(release, 5, 12),
-    perUserNamespace: kernelAtLeast(release, 6, 7),
-  };
-}
 
 /** A byte-string entry name → a path Buffer under dir (names may hold any byte but '/'). */
 function entryPath(dir: string, name: string): Buffer {

@@ -16,16 +16,17 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGETS, getTarget, isHostTarget, resolveTarget, type Target } from './arch.js';
-import { XarchError, isXarchError } from './errors.js';
+import { TARGETS, getTarget, isHostTarget, resolveTarget, targetForEntryName, xarchEntryName, type Target } from '../core/arch.js';
+import { XarchError, isXarchError } from '../core/errors.js';
 import {
-  DEFAULT_BINFMT_DIR, ensureMounted, isMounted, kernelAtLeast, kernelFeatures, readEntry, readGlobalStatus,
-  readLiveEntries, registerRule, removeEntry, setEntryEnabled, type KernelFeatures,
-} from './kernel.js';
-import { bestEmulator, elfIsStatic, emulatorHint, findEmulators, withVersions, type Emulator, type FindOptions } from './emulators.js';
-import { matchRule, whichEntry, type LiveEntry } from './match.js';
-import { canonicalFlags, displayBytes, renderRegister, ruleFromTarget, sameRule, toHex, type Rule } from './rule.js';
-import { lint } from './lint.js';
+  DEFAULT_BINFMT_DIR, ensureMounted, isMounted, readEntry, readGlobalStatus,
+  readLiveEntries, registerRule, removeEntry, setEntryEnabled,
+} from '../host/kernel.js';
+import { kernelAtLeast, kernelFeatures, type KernelFeatures } from '../core/kernel-version.js';
+import { bestEmulator, elfIsStatic, emulatorHint, findEmulators, withVersions, type Emulator, type FindOptions } from '../emulators/discover.js';
+import { matchRule, whichEntry, type LiveEntry } from '../core/match.js';
+import { canonicalFlags, displayBytes, renderRegister, ruleFromTarget, sameRule, toHex, type Rule } from '../core/rule.js';
+import { lint } from '../core/lint.js';
 
 export interface ManageOptions {
   /** binfmt_misc mount (default /proc/sys/fs/binfmt_misc). */
@@ -107,21 +108,13 @@ const C_WARNING = 'flag C: a setuid/setgid foreign binary runs the emulator with
 // ---------------------------------------------------------------- ownership
 
 /** The catalogue target an entry name stands for in xarch's scheme, if any. */
-export function targetForName(name: string): Target | undefined {
-  const m = /^qemu-(.+)$/.exec(name);
-  return m ? getTarget(m[1]!) : undefined;
-}
-
-export function xarchEntryName(t: Target): string {
-  return `qemu-${t.name}`;
-}
 
 const bytesEqual = (a: Uint8Array | null, b: Uint8Array | null) =>
   a === null || b === null ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** Is this entry xarch's own? (see the comment at the top of this file) */
 export function isOurs(rule: Rule): boolean {
-  const t = targetForName(rule.name);
+  const t = targetForEntryName(rule.name);
   return !!t && rule.type === 'M' && rule.offset === 0 && bytesEqual(rule.magic, t.magic) && bytesEqual(rule.mask, t.mask);
 }
 
@@ -484,7 +477,7 @@ export function installRules(rules: readonly Rule[], opts: InstallOptions = {}):
   const machine = opts.machine ?? os.machine();
   const plans: PlannedRule[] = rules.map((rule) => {
     const check = checkRule(rule, opts, machine);
-    const t = targetForName(rule.name);
+    const t = targetForEntryName(rule.name);
     const plan: PlannedRule = { rule, warnings: check.warnings };
     if (t && isOurs(rule)) plan.target = t.name;
     if (check.refusal) plan.refusal = check.refusal;

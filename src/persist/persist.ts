@@ -4,8 +4,8 @@
 // rendering are pure; reading and writing take explicit roots.
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { XarchError, fromSystemError } from './errors.js';
-import { parseBinfmtD, parseRegister, renderBinfmtD, stringBytes, type Rule } from './rule.js';
+import { XarchError, fromSystemError } from '../core/errors.js';
+import { parseBinfmtD, parseRegister, renderBinfmtD, stringBytes, type Rule } from '../core/rule.js';
 
 /** systemd-binfmt's search path, highest precedence first. */
 export const BINFMT_D_DIRS = ['/etc/binfmt.d', '/run/binfmt.d', '/usr/local/lib/binfmt.d', '/usr/lib/binfmt.d'];

@@ -6,9 +6,9 @@ import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGETS, type Target } from './arch.js';
-import { kernelAtLeast } from './kernel.js';
-import { readElfFile } from './elf-file.js';
+import { TARGETS, type Target } from '../core/arch.js';
+import { kernelAtLeast } from '../core/kernel-version.js';
+import { readElfFile } from '../host/file.js';
 
 export interface Emulator {
   /** Catalogue target name (src/arch.ts). */

@@ -210,6 +210,21 @@ export function getTarget(name: string): Target | undefined {
   return BY_NAME.get(name);
 }
 
+/**
+ * The binfmt_misc entry name xarch gives a target: `qemu-<target>`, the name
+ * Docker/buildx, tonistiigi/binfmt and Debian use, so tools that look for
+ * `qemu-aarch64` find it. The only place this name is built.
+ */
+export function xarchEntryName(t: Target): string {
+  return `qemu-${t.name}`;
+}
+
+/** The catalogue target an entry name stands for in xarch's scheme, if any. */
+export function targetForEntryName(name: string): Target | undefined {
+  const m = /^qemu-(.+)$/.exec(name);
+  return m ? getTarget(m[1]!) : undefined;
+}
+
 /** The emulator's base name, e.g. "qemu-aarch64" (add "-static" for Debian's static build). */
 export function emulatorName(t: Target): string {
   return `qemu-${t.cpu}`;
