@@ -6,7 +6,10 @@
 // namespaces and disappears with their last process: nothing to clean up
 // on the host, whatever happens to the command.
 import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { binfmtStage, launcherMissing, namespaceArgv, shellQuote, stagePrelude } from '../host/namespace.js';
+import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
+import { spawnWithRelay } from '../host/process.js';
 import os from 'node:os';
 import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
@@ -79,17 +82,10 @@ export function detectArchitectures(root: string, machine = os.machine(), limit 
   return [...found.values()];
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Stage run inside the namespaces: mounts, registrations, chroot. Positional: $1 root, then the command. */
 function stageScript(rules: string[], global: boolean): string {
-  const lines = ['set -e', 'root="$1"; shift'];
-  if (!global) {
-    lines.push('mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || { echo "xarch: cannot mount a private binfmt_misc instance (Linux 6.7 or later is needed)" >&2; exit 125; }');
-    for (const r of rules) lines.push(`printf '%s' ${shellQuote(r)} > /proc/sys/fs/binfmt_misc/register`);
-  }
+  const lines = [stagePrelude(), 'root="$1"; shift'];
+  if (!global) lines.push(binfmtStage(shellQuote(DEFAULT_BINFMT_DIR), rules));
   lines.push(
     '[ -d "$root/proc" ] && mount -t proc proc "$root/proc" 2>/dev/null || true',
     '[ -d "$root/dev" ] && mount --rbind /dev "$root/dev" 2>/dev/null || true',
@@ -144,10 +140,7 @@ export function planSession(req: SessionRequest): SessionPlan {
         rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
       }
     }
-    const ns = req.global
-      ? ['unshare', '--mount', '--pid', '--fork', '--kill-child']
-      : ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child'];
-    const argv = [...ns, 'sh', '-c', stageScript(rules, !!req.global), 'xarch-shell', root, ...command];
+    const argv = namespaceArgv({ ids: req.global ? 'none' : 'map-root', pid: true, script: stageScript(rules, !!req.global), args: ['xarch-shell', root, ...command] });
     const env: Record<string, string> = {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: '/root',
@@ -178,32 +171,13 @@ export function runSession(plan: SessionPlan, global: boolean): Promise<number> 
   if (global && process.getuid?.() !== 0) {
     return Promise.reject(new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' }));
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: 'inherit', env: plan.env });
+  return spawnWithRelay(plan.argv, {
+    env: plan.env,
+    relay: ['SIGINT', 'SIGTERM', 'SIGHUP'],
     // Like a shell: the terminal's SIGINT goes to the session's foreground
-    // process; xarch waits for it and cleans up.
-    const ignore = () => {};
-    const relay = (sig: NodeJS.Signals) => () => { child.kill(sig); };
-    const term = relay('SIGTERM');
-    const hup = relay('SIGHUP');
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', term);
-    process.on('SIGHUP', hup);
-    const done = () => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', term);
-      process.off('SIGHUP', hup);
-      if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
-    };
-    child.on('error', (e) => {
-      done();
-      reject(new XarchError('SANDBOX_UNAVAILABLE', `cannot start the session: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { hint: 'util-linux unshare and chroot are needed' }));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      if (signal) resolve(128 + (os.constants.signals[signal] ?? 0));
-      else resolve(code ?? 1);
-    });
+    // process itself; xarch waits for it and cleans up.
+    deliver: (child, sig) => { if (sig !== 'SIGINT') child.kill(sig); },
+    startError: launcherMissing,
+    cleanup: () => { if (plan.temporary) rmSync(plan.root, { recursive: true, force: true }); },
   });
 }
-
