@@ -172,7 +172,7 @@ export interface StageChannel {
  * pipes 3 (to the stage) and 4 (from it): map IDs when it is ready, note
  * when the command starts, turn a `fail` line into an XarchError.
  */
-export function openStageChannel(child: ChildProcess, map: IdMap, release: string): StageChannel {
+export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string): StageChannel {
   const go = child.stdio[3] as Writable;
   const reports = child.stdio[4] as Readable;
   let running = false;
@@ -190,7 +190,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap, release: strin
       if (line === 'ready') {
         ready = true;
         try {
-          writeIdMaps(child.pid!, map);
+          if (map) writeIdMaps(child.pid!, map);
           go.end('go\n');
         } catch (e) {
           failure = e as XarchError;
@@ -201,7 +201,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap, release: strin
     }
   });
   reports.on('end', () => {
-    if (!ready && !failure) failure = namespaceUnavailable('unshare failed');
+    if (map && !ready && !failure) failure = namespaceUnavailable('unshare failed');
   });
   return { running: () => running, failure: () => failure };
 }

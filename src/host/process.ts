@@ -46,7 +46,8 @@ export function spawnWithRelay(argv: readonly string[], opts: RelayOptions): Pro
     };
     child.on('error', (e) => finish(() => reject(opts.startError(e as NodeJS.ErrnoException))));
     let failure: unknown;
-    child.on('exit', (code, signal) => finish(() => (failure === undefined ? resolve(exitStatus(code, signal)) : reject(failure))));
+    // 'close', not 'exit': a stage's report pipe is read to its end first.
+    child.on('close', (code, signal) => finish(() => (failure === undefined ? resolve(exitStatus(code, signal)) : reject(failure))));
     if (child.pid !== undefined && opts.started) {
       try {
         opts.started(child);

@@ -1,15 +1,23 @@
 // Sessions in a foreign root file system. Default (Linux 6.7+, any user):
 // a new user, mount and PID namespace with its own binfmt_misc instance,
 // F handlers for the root's architectures (the kernel opens the emulator at
-// registration, on the host side, so it still runs after chroot), /proc,
-// /dev and /sys inside the root, chroot, exec. Everything is private to the
-// namespaces and disappears with their last process: nothing to clean up
-// on the host, whatever happens to the command.
-import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { binfmtStage, launcherMissing, namespaceArgv, shellQuote, stagePrelude } from '../host/namespace.js';
-import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
-import { spawnWithRelay } from '../host/process.js';
+// registration, on the host side, so it still runs after chroot), an
+// optional overlay, /proc, a small /dev, binds, then the command. The stage
+// (stage.ts) builds the view; this file plans it and runs it.
+//
+// Lifecycle: setpriv gives unshare a parent-death SIGKILL, unshare
+// --kill-child kills the namespace's init when unshare dies, and a PID
+// namespace whose init dies takes every process with it; the mount
+// namespace goes with its last process. So whatever ends xarch ends the
+// session and leaves no mount. util-linux `unshare --fork` ignores SIGINT
+// and SIGTERM, so xarch signals the command's process group itself.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
+import { exitStatus, spawnWithRelay } from '../host/process.js';
+import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
+import { planIdMap, type IdPlan } from './idmap.js';
+import { makeSessionTemp, sweepSessionTemps } from './temp.js';
 import os from 'node:os';
 import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
@@ -27,7 +35,21 @@ export interface SessionRequest {
   global?: boolean;
   machine?: string;
   kernelRelease?: string;
+  /** The caller's environment (PATH to find emulators, TERM). */
   env?: NodeJS.ProcessEnv;
+  /** Keep every write in this directory (upper/ and work/) over an untouched root. */
+  overlay?: string;
+  /** Writes go to a layer that disappears with the session. */
+  ephemeral?: boolean;
+  /** SRC[:DST][:ro] */
+  binds?: string[];
+  workdir?: string;
+  /** K=V added to the command's environment. */
+  setEnv?: string[];
+  /** Give the command a pseudo-terminal (the caller's stdin and stdout are terminals). */
+  terminal?: boolean;
+  /** Who runs the session (default: this process, /etc/subuid, /etc/subgid). */
+  ids?: Parameters<typeof planIdMap>[0];
 }
 
 export interface SessionPlan {
@@ -39,6 +61,16 @@ export interface SessionPlan {
   rules: string[];
   argv: string[];
   env: Record<string, string>;
+  command: string[];
+  layer: Layer;
+  /** The --overlay directory, when there is one. */
+  overlayDir?: string;
+  binds: Bind[];
+  workdir: string;
+  terminal: boolean;
+  /** The user namespace's ID map (null with --global: no user namespace). */
+  ids: IdPlan | null;
+  release: string;
 }
 
 const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
@@ -82,26 +114,84 @@ export function detectArchitectures(root: string, machine = os.machine(), limit 
   return [...found.values()];
 }
 
-/** Stage run inside the namespaces: mounts, registrations, chroot. Positional: $1 root, then the command. */
-function stageScript(rules: string[], global: boolean): string {
-  const lines = [stagePrelude(), 'root="$1"; shift'];
-  if (!global) lines.push(binfmtStage(shellQuote(DEFAULT_BINFMT_DIR), rules));
-  lines.push(
-    '[ -d "$root/proc" ] && mount -t proc proc "$root/proc" 2>/dev/null || true',
-    '[ -d "$root/dev" ] && mount --rbind /dev "$root/dev" 2>/dev/null || true',
-    '[ -d "$root/sys" ] && mount --rbind /sys "$root/sys" 2>/dev/null || true',
-    // Not exec: the command must not be the namespace's PID 1, which the
-    // kernel shields from its own default signal actions. This shell is
-    // PID 1; when it exits, the kernel kills whatever is left inside.
-    'chroot "$root" "$@" && status=0 || status=$?',
-    'exit $status',
-  );
-  return lines.join('\n');
+
+const TOOL_DIRS = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
+
+/** A host tool by absolute path: the stage runs it after the session's PATH (maybe an image's) is in force. */
+function hostTool(name: string): string {
+  return TOOL_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? name;
+}
+
+function readOr(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's IDs and subordinate ranges, for planIdMap. */
+export function hostIdFacts(): Parameters<typeof planIdMap>[0] {
+  const info = os.userInfo();
+  return {
+    uid: info.uid, gid: info.gid, user: info.username,
+    subuid: readOr('/etc/subuid'), subgid: readOr('/etc/subgid'),
+    helpers: existsSync(hostTool('newuidmap')) && existsSync(hostTool('newgidmap')),
+  };
+}
+
+/** Parse --bind SRC[:DST][:ro|rw] against the lower root. */
+export function parseBind(spec: string, lower: string): Bind {
+  const parts = spec.split(':');
+  let readOnly = false;
+  if (parts.length > 1 && (parts.at(-1) === 'ro' || parts.at(-1) === 'rw')) readOnly = parts.pop() === 'ro';
+  if (parts.length > 2 || !parts[0]) {
+    throw new XarchError('USAGE', `--bind ${spec}: expected SRC[:DST][:ro]`, { hint: 'for example --bind ./debs:/debs:ro' });
+  }
+  const source = path.resolve(parts[0]);
+  let st;
+  try {
+    st = statSync(source);
+  } catch {
+    throw new XarchError('PATH_NOT_FOUND', `--bind ${spec}: ${source} does not exist`, { path: source, hint: 'give --bind SRC[:DST][:ro] with an existing host path SRC' });
+  }
+  const dst = path.posix.normalize(parts[1] ?? source);
+  if (!dst.startsWith('/')) throw new XarchError('USAGE', `--bind ${spec}: the destination must be an absolute path inside the root`, { hint: 'for example --bind ./debs:/debs' });
+  return { source, target: inRootPath(lower, dst), readOnly, directory: st.isDirectory() };
+}
+
+/**
+ * `p` with the root's own symlinks resolved as far as it exists, so a mount
+ * point made inside the root can never follow an absolute link out to the host.
+ */
+function inRootPath(root: string, p: string): string {
+  const parts = p.split('/').filter(Boolean);
+  for (let i = parts.length; i > 0; i--) {
+    const hit = resolveInRoot(root, '/' + parts.slice(0, i).join('/'));
+    if (hit) return path.posix.join('/', path.relative(root, hit), ...parts.slice(i)) || '/';
+  }
+  return '/' + parts.join('/');
+}
+
+function sessionEnv(req: SessionRequest): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    TERM: req.env?.TERM ?? 'dumb',
+    LANG: 'C.UTF-8',
+  };
+  for (const kv of req.setEnv ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new XarchError('USAGE', `--env ${kv}: expected K=V`, { hint: 'for example --env DEBIAN_FRONTEND=noninteractive' });
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
 }
 
 export function planSession(req: SessionRequest): SessionPlan {
   const machine = req.machine ?? os.machine();
   const release = req.kernelRelease ?? os.release();
+  sweepSessionTemps();
   let root = path.resolve(req.rootfs);
   let temporary = false;
   let st;
@@ -110,6 +200,7 @@ export function planSession(req: SessionRequest): SessionPlan {
   } catch {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory (or a tar of one) holding a foreign root file system' });
   }
+  if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
   if (st.isFile()) {
     root = extractTar(root);
     temporary = true;
@@ -140,14 +231,28 @@ export function planSession(req: SessionRequest): SessionPlan {
         rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
       }
     }
-    const argv = namespaceArgv({ ids: req.global ? 'none' : 'map-root', pid: true, script: stageScript(rules, !!req.global), args: ['xarch-shell', root, ...command] });
-    const env: Record<string, string> = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      HOME: '/root',
-      TERM: req.env?.TERM ?? 'dumb',
-      LANG: 'C.UTF-8',
+    let layer: Layer = { kind: 'none' };
+    let overlayDir: string | undefined;
+    if (req.overlay) {
+      overlayDir = path.resolve(req.overlay);
+      layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
+    } else if (req.ephemeral) layer = { kind: 'ephemeral' };
+    const workdir = req.workdir ?? '/';
+    if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
+    const binds = (req.binds ?? []).map((b) => parseBind(b, root));
+    const terminal = !!req.terminal;
+    const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
+    const script = stageScript({
+      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal,
+      tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
+    }, command);
+    const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
+    const plan: SessionPlan = {
+      root, temporary, targets: targets.map((t) => t.name), rules, argv, env: sessionEnv(req), command,
+      layer, binds, workdir, terminal, ids, release,
     };
-    return { root, temporary, targets: targets.map((t) => t.name), rules, argv, env };
+    if (overlayDir) plan.overlayDir = overlayDir;
+    return plan;
   } catch (e) {
     if (temporary) rmSync(root, { recursive: true, force: true });
     throw e;
@@ -155,9 +260,9 @@ export function planSession(req: SessionRequest): SessionPlan {
 }
 
 function extractTar(file: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xarch-rootfs-'));
+  const dir = makeSessionTemp();
   // GNU tar strips leading '/' and refuses '..' members by default; device
-  // nodes are skipped (they cannot be made without privilege, and /dev is bound in).
+  // nodes are skipped (they cannot be made without privilege, and /dev is a tmpfs).
   const r = spawnSync('tar', ['-xf', file, '-C', dir, '--no-same-owner', '--no-same-permissions', '--exclude=./dev/*', '--exclude=dev/*'], { encoding: 'utf8' });
   if (r.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -166,18 +271,61 @@ function extractTar(file: string): string {
   return dir;
 }
 
-/** Run the session with inherited stdio; resolves to CMD's status (128+signal when killed). */
-export function runSession(plan: SessionPlan, global: boolean): Promise<number> {
-  if (global && process.getuid?.() !== 0) {
-    return Promise.reject(new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' }));
+/** Host PIDs of the children of `pid`. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
-  return spawnWithRelay(plan.argv, {
-    env: plan.env,
-    relay: ['SIGINT', 'SIGTERM', 'SIGHUP'],
-    // Like a shell: the terminal's SIGINT goes to the session's foreground
-    // process itself; xarch waits for it and cleans up.
-    deliver: (child, sig) => { if (sig !== 'SIGINT') child.kill(sig); },
+}
+
+/** The command's host PID: unshare → the stage (PID 1 inside) → [script →] the command. */
+function commandPid(unshare: number, terminal: boolean): number | undefined {
+  let pid: number | undefined = unshare;
+  for (let depth = terminal ? 3 : 2; depth > 0 && pid !== undefined; depth--) pid = childrenOf(pid)[0];
+  return pid;
+}
+
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** Run the session with inherited stdio; resolves to CMD's status (128+signal when killed). */
+export async function runSession(plan: SessionPlan, global: boolean): Promise<number> {
+  if (global && process.getuid?.() !== 0) {
+    throw new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' });
+  }
+  if (plan.layer.kind === 'overlay') {
+    mkdirSync(plan.layer.upper, { recursive: true });
+    mkdirSync(plan.layer.work, { recursive: true });
+  }
+  let channel: StageChannel | undefined;
+  let endedBy: NodeJS.Signals | undefined;
+  const deliver = (child: ChildProcess, sig: NodeJS.Signals) => {
+    const pid = channel?.running() ? commandPid(child.pid!, plan.terminal) : undefined;
+    // The command runs in a session of its own: signal its process group,
+    // as a terminal signals the foreground job.
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, sig);
+        return;
+      } catch { /* gone meanwhile: end the session below */ }
+    }
+    endedBy ??= sig;
+    child.kill('SIGKILL');
+  };
+  const status = await spawnWithRelay(plan.argv, {
+    env: { ...plan.env, XARCH_REPORT: 'fd' },
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
+    relay: RELAYED,
+    deliver,
+    started: (child) => { channel = openStageChannel(child, plan.ids?.map ?? null, plan.release); },
     startError: launcherMissing,
     cleanup: () => { if (plan.temporary) rmSync(plan.root, { recursive: true, force: true }); },
   });
+  const failure = channel?.failure();
+  if (failure) throw failure;
+  return endedBy ? exitStatus(null, endedBy) : status;
 }
+
+/** The root the command sees, on the host side while the session runs. */
+export { mergedRoot };
