@@ -48,8 +48,10 @@ export function shellQuote(s: string): string {
 // fd 3 carries "go" from xarch, fd 4 carries the stage's reports to xarch.
 // The first sh runs before its IDs are mapped, so it has no capabilities
 // after its exec; once mapped, a fresh exec of sh gets them (capabilities
-// are recomputed at execve from the now-mapped uid 0).
-const DEFERRED_BOOT = 'echo ready >&4; read go <&3 || exit 125; s=$1; shift; exec sh -c "$s" "$@"';
+// are recomputed at execve from the now-mapped uid 0). Gaining them clears
+// the parent-death signal unshare --kill-child gave this process (the kernel
+// resets it in commit_creds when capabilities grow), so setpriv sets it again.
+const DEFERRED_BOOT = 'echo ready >&4; read go <&3 || exit 125; s=$1; shift; exec setpriv --pdeathsig KILL sh -c "$s" "$@"';
 
 /** The argv that starts `spec.script` in new namespaces. */
 export function namespaceArgv(spec: LaunchSpec): string[] {
