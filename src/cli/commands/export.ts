@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
-import { isOurs, selectEntries } from '../../manage/manage.js';
+import { isOurs } from '../../manage/ownership.js';
+import { selectEntries } from '../../manage/select.js';
 import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../core/rule.js';
 import { renderDebianBinfmt } from '../../persist/persist.js';
 
