@@ -45,7 +45,7 @@ export function parseEmulatorName(base: string): { cpu: string; wrapper: boolean
 
 /**
  * Is an ELF file statically linked (no PT_INTERP; static-pie counts)? Reads
- * only the headers (src/elf-file.ts). null when it is not a readable ELF file.
+ * only the headers (src/host/file.ts). null when it is not a readable ELF file.
  */
 export function elfIsStatic(file: string): boolean | null {
   try {

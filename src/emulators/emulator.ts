@@ -4,7 +4,7 @@
 import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface Emulator {
-  /** Catalogue target name (src/arch.ts). */
+  /** Catalogue target name (src/core/arch.ts). */
   target: string;
   /** QEMU CPU name (qemu-<cpu>). */
   cpu: string;
