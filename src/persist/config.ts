@@ -25,18 +25,21 @@ export function binfmtDFiles(root = '/', dirs = BINFMT_D_DIRS): string[] {
   const chosen = new Map<string, string>();
   for (const d of dirs) {
     const dir = path.join(root, d);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
+    for (const n of namesIn(dir)) {
       if (!n.endsWith('.conf') || chosen.has(n)) continue;
       chosen.set(n, path.join(dir, n));
     }
   }
   return [...chosen.keys()].sort().map((n) => chosen.get(n)!).filter((f) => !isMask(f));
+}
+
+/** The names in a directory; none when it is missing or unreadable (systemd skips those too). */
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 function isMask(file: string): boolean {
@@ -97,11 +100,7 @@ export function readConfig(files: readonly string[], root = '/', opts: { debian?
   for (const f of binfmtDFiles(root)) read(f, binfmtD);
   if (opts.debian !== false) {
     const dir = path.join(root, DEBIAN_BINFMTS_DIR);
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir).sort();
-    } catch { /* no binfmt-support data */ }
-    for (const n of names) {
+    for (const n of namesIn(dir).sort()) {
       // The binfmt.d file of the same entry wins (Debian ships both for
       // QEMU); a half-written file of xarch's own is not configuration.
       if (seen.has(n) || isAtomicTemp(n)) continue;
