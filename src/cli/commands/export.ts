@@ -35,7 +35,7 @@ Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
 ${formatList}
 ${wrap('', `--out-dir writes one file per entry (${files}) instead of printing. Entries are read from --binfmt-dir (default ${DEFAULT_BINFMT_DIR}).`, '')}
-What a format cannot carry (Debian's binfmts has no O flag) is said on
+What a format cannot carry (a flag, an entry being disabled) is said on
 stderr, and in the --json summary line as "warnings".
 `;
 
