@@ -14,7 +14,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
-import { exitStatus, spawnWithRelay } from '../host/process.js';
+import { exitStatus, holdSignals, spawnWithRelay } from '../host/process.js';
 import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { makeSessionTemp, sweepSessionTemps } from './temp.js';
@@ -189,7 +189,18 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
   return env;
 }
 
+/**
+ * The session's plan. A tar root is unpacked to a temporary directory here;
+ * a signal meanwhile removes it before xarch ends (planning is synchronous).
+ */
 export function planSession(req: SessionRequest): SessionPlan {
+  let unpacked: string | undefined;
+  return holdSignals(() => planWith(req, (dir) => { unpacked = dir; }), () => {
+    if (unpacked) rmSync(unpacked, { recursive: true, force: true });
+  });
+}
+
+function planWith(req: SessionRequest, unpacked: (dir: string) => void): SessionPlan {
   const machine = req.machine ?? os.machine();
   const release = req.kernelRelease ?? os.release();
   sweepSessionTemps();
@@ -204,6 +215,7 @@ export function planSession(req: SessionRequest): SessionPlan {
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
   if (st.isFile()) {
     root = extractTar(root);
+    unpacked(root);
     temporary = true;
   } else if (!st.isDirectory()) {
     throw new XarchError('PATH_NOT_FILE', `${req.rootfs} is neither a directory nor a tar file`, { path: req.rootfs });
