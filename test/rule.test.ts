@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget, parseBinfmtDLine, parseBinfmtD, renderBinfmtD,
-  canonicalFlags, displayBytes, registerBytes, sameRule, type Rule,
+  canonicalFlags, registerBytes, sameRule, type Rule,
 } from '../src/core/rule.js';
+import { displayBytes } from '../src/core/bytes.js';
 import { TARGETS, getTarget } from '../src/core/arch.js';
 
 // [line, expected errno or entry text] — each row was checked against Linux

@@ -5,11 +5,10 @@
 //
 // Bytes in text fields. The kernel treats name, interpreter and extension as
 // bytes, not text (a name may hold a raw 0xff or a newline). Rule keeps them
-// as *byte strings*: JavaScript strings whose every char is one byte
-// (U+0000..U+00FF, i.e. latin1). ASCII is therefore unchanged. Use
-// registerBytes()/byteString()/stringBytes() to cross to Uint8Array and
-// displayBytes() to show a byte string to a person (UTF-8 when it decodes).
-import { xarchEntryName, type Target } from './arch.js';
+// as *byte strings* (see core/bytes.ts); registerBytes() gives the bytes of
+// the register line.
+import { byteString, displayBytes, escapeHex, fromHex, stringBytes, toHex } from './bytes.js';
+import { emulatorName, targetsForHeader, xarchEntryName, type Target } from './arch.js';
 import { XarchError } from './errors.js';
 
 export interface Rule {
@@ -58,66 +57,6 @@ const CH = (c: string) => c.charCodeAt(0);
 const BACKSLASH = CH('\\');
 const LOWER_X = CH('x');
 const NL = 0x0a;
-
-// ---------------------------------------------------------------- bytes
-
-/** Uint8Array → byte string (one char per byte). */
-export function byteString(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
-
-/** Byte string → Uint8Array. Chars above U+00FF are taken as text and encoded as UTF-8. */
-export function stringBytes(s: string): Uint8Array {
-  // eslint-disable-next-line no-control-regex
-  if (/[^\u0000-\u00ff]/.test(s)) return new TextEncoder().encode(s);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Text a person typed (UTF-8) → byte string. */
-export function textToByteString(text: string): string {
-  return byteString(new TextEncoder().encode(text));
-}
-
-/**
- * Show a byte string to a person: decoded as UTF-8 when it is valid UTF-8,
- * with control bytes (and, for invalid UTF-8, bytes >= 0x80) as \xHH.
- * Backslashes are left as they are: this is for reading, not round trips.
- */
-export function displayBytes(s: string): string {
-  const bytes = stringBytes(s);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = s.replace(/[\u0080-\u00ff]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-  }
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-}
-
-export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-export function fromHex(h: string): Uint8Array {
-  if (h.length % 2 !== 0 || /[^0-9a-fA-F]/.test(h)) throw new XarchError('RULE_INVALID', `not a hex string: ${h}`);
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-/** "\xHH" for every byte: the register-line form of magic and mask. */
-export function escapeHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += '\\x' + x.toString(16).padStart(2, '0');
-  return s;
-}
 
 // ---------------------------------------------------------------- flags
 
@@ -370,13 +309,6 @@ export function parseRegister(input: Uint8Array | string, opts: ParseOptions = {
   return { ok: true, rule };
 }
 
-/** Like parseRegister, but throws RULE_INVALID (with .errno) when the kernel would refuse it. */
-export function parseRegisterOrThrow(input: Uint8Array | string, opts: ParseOptions = {}): Rule {
-  const r = parseRegister(input, opts);
-  if (!r.ok) throw new XarchError('RULE_INVALID', `invalid binfmt_misc rule: ${r.message}`, { errno: r.errno });
-  return r.rule;
-}
-
 // Delimiters tried in turn when ':' appears in a field. Never a flag letter
 // (they break an empty flags field), '\n', NUL, '\\', 'x' or a hex digit
 // (scanarg treats "\x" specially).
@@ -487,7 +419,7 @@ export function renderBinfmtD(rules: readonly Rule[], comment?: string): string 
   return s;
 }
 
-// ---------------------------------------------------------------- from the catalogue
+// ---------------------------------------------------------------- from the catalogue or a sample binary
 
 /** The rule for a catalogue target (magic/mask from src/arch.ts). */
 export function ruleFromTarget(t: Target, opts: { name?: string; interpreter: string; flags: string }): Rule {
@@ -501,6 +433,64 @@ export function ruleFromTarget(t: Target, opts: { name?: string; interpreter: st
     interpreter: opts.interpreter,
     flags: canonicalFlags(opts.flags),
   };
+}
+
+export interface DeriveOptions {
+  name?: string;
+  interpreter?: string;
+  flags?: string;
+  /** The sample's path, for messages. */
+  file: string;
+  /**
+   * Which paths exist (injected IO): without --interpreter the rule names
+   * the target's emulator where it is installed. Not given: Debian's
+   * qemu-<cpu>-static path.
+   */
+  exists?: (path: string) => boolean;
+}
+
+/**
+ * The rule for a sample binary, as the seed articles build it by hand: the
+ * first 20 bytes (ELF identification, e_type, e_machine) with OSABI (7) and
+ * ABI version (8) masked out and e_type masked with 0xfe (EXEC and DYN); for
+ * 32-bit MIPS the EF_MIPS_ABI2 bit of e_flags, as the catalogue does, so o32
+ * and n32 stay apart. Magic bits outside the mask are cleared. `head` is the
+ * start of the file (ElfInfo.header).
+ */
+export function deriveRule(head: Uint8Array, opts: DeriveOptions): { rule: Rule; target: string | null } {
+  if (head.length < 20 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46) {
+    throw new XarchError(head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 ? 'ELF_TRUNCATED' : 'ELF_NOT_ELF',
+      `${opts.file} is not an ELF file (or is shorter than its 20-byte header)`, { path: opts.file, offset: 0, hint: 'give a foreign executable, e.g. a binary from the target distribution' });
+  }
+  const little = head[5] !== 2;
+  const magic = Array.from(head.subarray(0, 20));
+  const mask = Array(20).fill(0xff);
+  mask[7] = 0x00; // EI_OSABI: SYSV (0) and GNU (3) binaries both run
+  mask[8] = 0x00; // EI_ABIVERSION
+  mask[little ? 16 : 17] = 0xfe; // e_type: ET_EXEC (2) and ET_DYN (3)
+  const machine = little ? head[18]! | (head[19]! << 8) : (head[18]! << 8) | head[19]!;
+  if (machine === 8 && head[4] === 1 && head.length >= 40) {
+    for (let i = 20; i < 40; i++) { magic.push(0); mask.push(0); }
+    const at = little ? 36 : 39;
+    magic[at] = head[at]! & 0x20; // EF_MIPS_ABI2: n32 when set, o32 when clear
+    mask[at] = 0x20;
+  }
+  const m = Uint8Array.from(magic.map((b, i) => b & mask[i]!));
+  const k = Uint8Array.from(mask);
+  const t = targetsForHeader(head)[0];
+  const rule: Rule = {
+    name: opts.name ?? (t ? xarchEntryName(t) : `elf-machine-${machine}`),
+    type: 'M', offset: 0, magic: m, mask: k, extension: '',
+    interpreter: opts.interpreter ?? (t ? emulatorPath(emulatorName(t), opts.exists) : '/usr/bin/false'),
+    flags: canonicalFlags(opts.flags ?? 'F'),
+  };
+  return { rule, target: t?.name ?? null };
+}
+
+/** The emulator's path: Debian's static build or the plain one, whichever is installed, else the static path. */
+function emulatorPath(emulator: string, exists?: (path: string) => boolean): string {
+  const candidates = [`/usr/bin/${emulator}-static`, `/usr/bin/${emulator}`];
+  return candidates.find((p) => exists?.(p)) ?? candidates[0]!;
 }
 
 /** Two rules describe the same kernel entry (names included). */

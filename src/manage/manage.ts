@@ -25,7 +25,8 @@ import {
 import { kernelAtLeast, kernelFeatures, type KernelFeatures } from '../core/kernel-version.js';
 import { bestEmulator, elfIsStatic, emulatorHint, findEmulators, withVersions, type Emulator, type FindOptions } from '../emulators/discover.js';
 import { matchRule, whichEntry, type LiveEntry } from '../core/match.js';
-import { canonicalFlags, displayBytes, renderRegister, ruleFromTarget, sameRule, toHex, type Rule } from '../core/rule.js';
+import { displayBytes, toHex } from '../core/bytes.js';
+import { canonicalFlags, renderRegister, ruleFromTarget, sameRule, type Rule } from '../core/rule.js';
 import { lint } from '../core/lint.js';
 
 export interface ManageOptions {

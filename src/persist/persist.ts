@@ -5,7 +5,8 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, fromSystemError } from '../core/errors.js';
-import { parseBinfmtD, parseRegister, renderBinfmtD, stringBytes, type Rule } from '../core/rule.js';
+import { escapeHex, stringBytes } from '../core/bytes.js';
+import { parseBinfmtD, parseRegister, renderBinfmtD, type Rule } from '../core/rule.js';
 
 /** systemd-binfmt's search path, highest precedence first. */
 export const BINFMT_D_DIRS = ['/etc/binfmt.d', '/run/binfmt.d', '/usr/local/lib/binfmt.d', '/usr/lib/binfmt.d'];
@@ -151,14 +152,12 @@ export function parseDebianBinfmt(text: string, name: string, file: string): { r
   return out;
 }
 
-const hexBytes = (b: Uint8Array) => [...b].map((x) => '\\x' + x.toString(16).padStart(2, '0')).join('');
-
 /** Render a rule in Debian's update-binfmts --import format. */
 export function renderDebianBinfmt(rule: Rule, pkg = 'xarch'): string {
   const lines = [`package ${pkg}`, `interpreter ${rule.interpreter}`];
   if (rule.type === 'M') {
-    lines.push(`magic ${hexBytes(rule.magic)}`, `offset ${rule.offset}`);
-    if (rule.mask) lines.push(`mask ${hexBytes(rule.mask)}`);
+    lines.push(`magic ${escapeHex(rule.magic)}`, `offset ${rule.offset}`);
+    if (rule.mask) lines.push(`mask ${escapeHex(rule.mask)}`);
   } else {
     lines.push(`extension ${rule.extension}`);
   }

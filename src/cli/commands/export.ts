@@ -4,7 +4,8 @@ import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
 import { isOurs, selectEntries } from '../../manage/manage.js';
-import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../core/rule.js';
+import { displayBytes, escapeHex, stringBytes } from '../../core/bytes.js';
+import { renderBinfmtD, renderRegister } from '../../core/rule.js';
 import { renderDebianBinfmt } from '../../persist/persist.js';
 
 export const help = `Usage: xarch export [NAME|TARGET|GLOB...] --format binfmt.d|debian|json [--ours] [--out-dir DIR] [--binfmt-dir DIR]
@@ -19,8 +20,6 @@ and other tools'; --ours: only xarch's) for other tools:
 debian) instead of printing. Entries are read from --binfmt-dir (default
 ${DEFAULT_BINFMT_DIR}).
 `;
-
-const hex = (b: Uint8Array | null) => (b ? [...b].map((x) => '\\x' + x.toString(16).padStart(2, '0')).join('') : null);
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
@@ -48,7 +47,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     let file: string;
     if (format === 'json') {
       const r = e.rule;
-      text = JSON.stringify({ name: displayBytes(r.name), enabled: e.enabled, type: r.type, offset: r.offset, magic: hex(r.magic), mask: hex(r.mask), extension: displayBytes(r.extension), interpreter: displayBytes(r.interpreter), flags: r.flags, register: displayBytes(renderRegister(r)) }) + '\n';
+      text = JSON.stringify({ name: displayBytes(r.name), enabled: e.enabled, type: r.type, offset: r.offset, magic: escapeHex(r.magic), mask: r.mask ? escapeHex(r.mask) : null, extension: displayBytes(r.extension), interpreter: displayBytes(r.interpreter), flags: r.flags, register: displayBytes(renderRegister(r)) }) + '\n';
       file = `${e.name}.json`;
     } else if (format === 'binfmt.d') {
       text = renderBinfmtD([e.rule]);
