@@ -4,6 +4,7 @@ export * from './core/arch.js';
 export { sandboxArgv, sandboxSupport } from './host/namespace.js';
 export { DEFAULT_BINFMT_DIR } from './host/kernel.js';
 export * from './core/kernel-version.js';
+export * from './core/bytes.js';
 export * from './core/rule.js';
 export * from './core/match.js';
 export * from './core/lint.js';
