@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget, parseBinfmtDLine, parseBinfmtD, renderBinfmtD,
+  parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget,
   canonicalFlags, deriveRule, registerBytes, sameRule, type Rule,
 } from '../src/core/rule.js';
 import { displayBytes } from '../src/core/bytes.js';
 import { TARGETS, getTarget } from '../src/core/arch.js';
 import { elfHeaderFor } from '../src/core/lint.js';
+import { parseBinfmtDLine, parseBinfmtD, renderBinfmtD } from '../src/formats/binfmt-d.js';
 
 // [line, expected errno or entry text] — each row was checked against Linux
 // 6.18 by test/kernel-diff.test.ts, which also covers thousands more.

@@ -10,7 +10,8 @@ import { getTarget, resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
 import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
-import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from '../emulators/discover.js';
+import { findEmulators, type FindOptions } from '../emulators/discover.js';
+import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
 
 export interface RunRequest {
   program: string;
