@@ -6,6 +6,7 @@ export { DEFAULT_BINFMT_DIR } from './host/kernel.js';
 export * from './core/kernel-version.js';
 export * from './core/bytes.js';
 export * from './core/rule.js';
+export * from './core/derive.js';
 export * from './core/match.js';
 export * from './core/lint.js';
 export * from './emulators/emulator.js';

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget,
-  canonicalFlags, deriveRule, registerBytes, sameRule, type Rule,
+  canonicalFlags, registerBytes, sameRule, type Rule,
 } from '../src/core/rule.js';
+import { deriveRule } from '../src/core/derive.js';
 import { displayBytes } from '../src/core/bytes.js';
 import { TARGETS, getTarget } from '../src/core/arch.js';
 import { elfHeaderFor } from '../src/core/lint.js';

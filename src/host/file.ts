@@ -163,7 +163,7 @@ export function readDynamicFile(file: string | Buffer): DynamicInfo | null {
 // ---------------------------------------------------------------- facts for lint
 
 /** Headers of a few real host executables, for the host-binaries lint. */
-export function realHostSamples(): HostSample[] {
+function realHostSamples(): HostSample[] {
   const out: HostSample[] = [];
   for (const p of ['/bin/sh', '/usr/bin/env', '/bin/ls', process.execPath]) {
     try {
@@ -175,7 +175,7 @@ export function realHostSamples(): HostSample[] {
 }
 
 /** Static or dynamic: does the interpreter have PT_INTERP? (null when it is not an ELF file or script we can read) */
-export function interpreterLinkage(interpreter: string, cwd: string): LintContext['interpreter'] {
+function interpreterLinkage(interpreter: string, cwd: string): LintContext['interpreter'] {
   // The interpreter is a byte string (latin1 in the rule); open exactly those bytes.
   const file = Buffer.from(interpreter.startsWith('/') ? interpreter : `${cwd}/${interpreter}`, 'latin1');
   try {
