@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, openSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { fdReadAt } from './file.js';
 
@@ -261,9 +261,14 @@ export function detectCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
+/** Sees the archive's raw (still compressed) bytes as they are read, e.g. to hash them in the same pass. */
+export type RawTap = (chunk: Uint8Array) => void;
+
 /** A byte stream of `file` (or a range of it), decompressed. */
-export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }): { stream: Readable; done: Promise<void> } {
-  const raw = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
+  const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+  const raw: Readable = tap ? source.pipe(new Transform({ transform(chunk: Uint8Array, _enc, cb) { tap(chunk); cb(null, chunk); } })) : source;
+  if (tap) source.on('error', (e) => raw.destroy(e));
   if (compression === 'none') return { stream: raw, done: Promise.resolve() };
   if (compression === 'gzip') return { stream: raw.pipe(createGunzip({ chunkSize: 1 << 18 })), done: Promise.resolve() };
   const tool = compression === 'zstd' ? 'zstd' : compression === 'xz' ? 'xz' : 'bzip2';
@@ -280,7 +285,7 @@ export function openDecompressed(file: string, compression: Compression, range?:
 }
 
 /** A tar file (or a byte range of one, e.g. a layer inside an image archive), decompressed as its first bytes say. */
-export function openTar(file: string, range?: { start: number; end: number }): { stream: Readable; done: Promise<void> } {
+export function openTar(file: string, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
   let head: Uint8Array;
   try {
     const fd = openSync(file, 'r');
@@ -292,7 +297,7 @@ export function openTar(file: string, range?: { start: number; end: number }): {
   } catch (e) {
     throw fromSystemError(e, file, 'archive');
   }
-  return openDecompressed(file, detectCompression(head), range);
+  return openDecompressed(file, detectCompression(head), range, tap);
 }
 
 /** Read a whole tar stream, calling onMember for each member. */
