@@ -142,6 +142,23 @@ test('layers: a whiteout removes a lower file, an opaque directory hides lower c
   assert.ok(existsSync(path.join(plain, '.wh.x')));
 });
 
+test('a symlinked directory replaced later: members go where the root now points, whiteouts create nothing', async () => {
+  const target = fresh('relink');
+  const u = new Unpacker(target);
+  await u.layer(Readable.from([rawTar([
+    { name: 'usr/lib/', type: '5' },
+    { name: 'lib', type: '2', linkname: 'usr/lib' },
+    { name: 'lib/a', data: 'a' },
+    { name: 'lib/', type: '5' },
+    { name: 'lib/b', data: 'b' },
+    { name: 'nowhere/.wh.x' },
+  ])]));
+  u.finish();
+  assert.deepEqual(readdirSync(path.join(target, 'usr/lib')), ['a']);
+  assert.deepEqual(readdirSync(path.join(target, 'lib')), ['b']);
+  assert.ok(!existsSync(path.join(target, 'nowhere')));
+});
+
 const ownersTar = () => rawTar([
   { name: 'd/', type: '5', mode: 0o750, uid: 1234, gid: 2345 },
   { name: 'd/suid', data: '#!/bin/sh\n', mode: 0o4755, uid: 1234, gid: 2345 },

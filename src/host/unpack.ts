@@ -237,14 +237,14 @@ export class Unpacker implements TarBody {
 
   /**
    * The host path of directory `rel`, resolved inside the target (symlinks
-   * followed as the root sees them), missing components created; null when
-   * it resolves to something that is not a directory.
+   * followed as the root sees them), missing components created when
+   * `create`; null when it resolves to something that is not a directory.
    */
-  private dir(rel: string): string | null {
+  private dir(rel: string, create = true): string | null {
     if (rel === '') return this.target;
     const hit = this.dirs.get(rel);
     if (hit !== undefined) return hit;
-    const parent = this.dir(rel.includes('/') ? path.posix.dirname(rel) : '');
+    const parent = this.dir(rel.includes('/') ? path.posix.dirname(rel) : '', create);
     if (parent === null) return null;
     let host = path.join(parent, path.posix.basename(rel));
     const st = lstatOrNull(host);
@@ -253,6 +253,7 @@ export class Unpacker implements TarBody {
       if (r === null || !lstatOrNull(r)?.isDirectory()) return null;
       host = r;
     } else if (!st) {
+      if (!create) return null;
       mkdirSync(host, 0o755);
     } else if (!st.isDirectory()) {
       return null;
@@ -266,26 +267,26 @@ export class Unpacker implements TarBody {
     if (name.split('/').includes('..')) return null;
     const rel = normaliseMemberPath(name).path;
     if (rel === '') return null;
-    const parent = this.dir(rel.includes('/') ? path.posix.dirname(rel) : '');
+    const parent = this.dir(rel.includes('/') ? path.posix.dirname(rel) : '', false);
     if (parent === null) return null;
     const host = path.join(parent, path.posix.basename(rel));
     const st = lstatOrNull(host);
     return st && !st.isDirectory() ? host : null;
   }
 
-  /** Remove what is at `host` (never following it); forget resolved directories when a directory goes. */
+  /**
+   * Remove what is at `host` (never following it). When a directory or a
+   * symlink goes, resolved directories beneath or through it are forgotten.
+   */
   private remove(host: string, st: Stats | null = lstatOrNull(host)): void {
     if (!st) return;
-    if (st.isDirectory()) {
-      rmSync(host, { recursive: true, force: true });
-      this.dirs.clear();
-    } else {
-      unlinkSync(host);
-    }
+    if (st.isDirectory()) rmSync(host, { recursive: true, force: true });
+    else unlinkSync(host);
+    if (st.isDirectory() || st.isSymbolicLink()) this.dirs.clear();
   }
 
   private whiteout(parentRel: string, base: string): void {
-    const parent = this.dir(parentRel);
+    const parent = this.dir(parentRel, false);
     this.stats.whiteouts++;
     if (parent === null) return;
     if (base === OPAQUE) {
