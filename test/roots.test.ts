@@ -5,17 +5,19 @@
 // a multi-platform index) with a whiteout, an opaque directory and a config.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture, REPO } from './helpers/env.js';
+import { asUser, DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture, needTestUser, REPO, TEST_USER } from './helpers/env.js';
 import { rawTar } from './helpers/tar.js';
 import { defaultCacheDir, prepareRoot } from '../src/session/roots.js';
 import { isXarchError } from '../src/core/errors.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-roots-'));
+// The unprivileged test user reads the images built here.
+chmodSync(work, 0o755);
 after(() => rmSync(work, { recursive: true, force: true }));
 const ROOTS_JS = path.join(REPO, 'dist/src/session/roots.js');
 
@@ -258,4 +260,21 @@ test('a multi-platform index: --platform picks, no default on the host\'s behalf
   assert.equal(viaTar.root, s390.root);
   assert.equal((await prepareRoot(tar, { cacheDir: cache, platform: 'linux/arm64' })).root, arm.root);
   assert.equal((await prepareRoot(tar, { cacheDir: cache, platform: 'linux/s390x' })).cached, true);
+});
+
+test('as an unprivileged user: the default cache under $XDG_CACHE_HOME, owners dropped, the second start cached', { skip: imageSkip() || needTestUser(), timeout: 300_000 }, () => {
+  const img = buildImages();
+  const home = path.join(work, 'user-home');
+  mkdirSync(home);
+  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+  chownSync(home, uid, uid);
+  const script = `import { prepareRoot } from ${JSON.stringify(ROOTS_JS)}; const a = await prepareRoot(${JSON.stringify(img.docker)}); const b = await prepareRoot(${JSON.stringify(img.docker)}); process.stdout.write(JSON.stringify([a, b]));`;
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, XDG_CACHE_HOME: path.join(home, 'xdg') };
+  const r = asUser([process.execPath, '--input-type=module', '-e', script], { env });
+  assert.equal(r.status, 0, `${r.stderr} ${r.signal} ${r.error}`);
+  const [a, b] = JSON.parse(r.stdout);
+  assert.ok(a.root.startsWith(path.join(home, 'xdg/xarch/roots/')), a.root);
+  assert.deepEqual([a.cached, b.cached, b.root], [false, true, a.root]);
+  assert.equal(lstatSync(path.join(a.root, 'bin/busybox')).uid, uid);
+  assert.ok(!existsSync(path.join(a.root, 'usr/bin/hello')));
 });
