@@ -1,8 +1,8 @@
 // uninstall / enable / disable share their argument handling and output.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from './io.js';
 import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
-import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/manage.js';
-import { loadPersistHooks, summary } from './manage-common.js';
+import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/change.js';
+import { persistHooks, summary } from './manage-common.js';
 
 export function changeHelp(verb: 'uninstall' | 'enable' | 'disable'): string {
   const what = verb === 'uninstall' ? 'Remove' : verb === 'enable' ? 'Enable' : 'Disable';
@@ -27,10 +27,7 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
   const { values, positionals } = parseCommand(argv, { force: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' } });
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
-  if (verb === 'uninstall') {
-    const hooks = await loadPersistHooks(values['etc-dir']);
-    if (hooks) opts.persist = hooks;
-  }
+  if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);
   const items: ChangeItem[] = verb === 'uninstall' ? uninstall(positionals, opts) : setEnabled(positionals, verb === 'enable', opts);
   for (const it of items) {
     if (values.json) {

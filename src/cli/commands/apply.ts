@@ -1,8 +1,8 @@
 // xarch apply [FILE...]: register persisted configuration without flushing.
 import { EXIT_FAILURE, EXIT_OK, jsonLine, parseCommand, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
-import { installRules } from '../../manage/manage.js';
-import { readConfig } from '../../persist/persist.js';
+import { installRules } from '../../manage/install.js';
+import { readConfig } from '../../persist/config.js';
 import { summary, warnLines } from '../manage-common.js';
 
 export const help = `Usage: xarch apply [FILE...] [--root DIR] [--no-debian] [--dry-run] [--binfmt-dir DIR] [--json]

@@ -1,7 +1,8 @@
 // xarch emulators: the QEMU user-mode emulators on this machine.
 import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { XarchError } from '../../core/errors.js';
-import { DEFAULT_EMULATOR_DIRS, bestEmulator, emulatorHint, findEmulators, withVersions } from '../../emulators/discover.js';
+import { DEFAULT_EMULATOR_DIRS, findEmulators, withVersions } from '../../emulators/discover.js';
+import { bestEmulator, emulatorHint } from '../../emulators/emulator.js';
 
 export const help = `Usage: xarch emulators [--dir DIR]... [--json]
 

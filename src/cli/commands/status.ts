@@ -1,7 +1,7 @@
 // xarch status: every binfmt_misc entry (xarch's and others'), the global switch, kernel features.
 import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
-import { status } from '../../manage/manage.js';
+import { status } from '../../manage/status.js';
 import { displayBytes } from '../../core/rule.js';
 
 export const help = `Usage: xarch status [--binfmt-dir DIR] [--json]

@@ -5,8 +5,9 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type 
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../host/kernel.js';
 import { sandboxArgv, sandboxSupport } from '../../host/namespace.js';
-import { emulatorHint, findEmulators } from '../../emulators/discover.js';
-import { installTargets } from '../../manage/manage.js';
+import { findEmulators } from '../../emulators/discover.js';
+import { emulatorHint } from '../../emulators/emulator.js';
+import { installTargets } from '../../manage/install.js';
 import { defaultVerifyTargets, resolveVerifyTargets, verifyTargets, type VerifyResult } from '../../verify/verify.js';
 import { PROBE_TARGETS } from '../../core/probe.js';
 import { verifyWithEngine, type EngineOptions } from '../../verify/engine.js';
