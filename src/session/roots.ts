@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
+import { writeFileAtomic } from '../host/atomic.js';
 import { resolveInRoot } from '../host/rootfs.js';
 import { openTar } from '../host/tar.js';
 import { Unpacker, type UnpackStats } from '../host/unpack.js';
@@ -255,12 +256,8 @@ function readMemo(cacheDir: string, file: string, st: Stats): SourceMemo | null 
 
 function writeMemo(cacheDir: string, file: string, st: Stats, m: Pick<SourceMemo, 'archive' | 'kind' | 'entries'>): void {
   const memo: SourceMemo = { path: file, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ...m };
-  const target = memoFile(cacheDir, file);
-  mkdirSync(path.dirname(target), { recursive: true });
-  // Written beside and renamed: a reader sees the old record or the new, never half of one.
-  const tmp = `${target}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(memo));
-  renameSync(tmp, target);
+  // A racing reader sees the old record or the new, never half of one.
+  writeFileAtomic(memoFile(cacheDir, file), Buffer.from(JSON.stringify(memo)), { what: 'root digest record' });
 }
 
 function tempDir(cacheDir: string): string {
