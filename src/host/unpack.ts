@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fromSystemError, XarchError } from '../core/errors.js';
+import { fromSystemError } from '../core/errors.js';
 import { resolveInRoot } from './rootfs.js';
 import { normaliseMemberPath, openTar, readTar, type TarBody, type TarHeader } from './tar.js';
 
@@ -83,18 +83,25 @@ export class Unpacker implements TarBody {
   }
 
   /** Unpack a plain tar stream (no whiteout processing). */
-  async tar(stream: Readable): Promise<void> {
-    this.layerMode = false;
-    await readTar(stream, () => {}, 0, undefined, this);
+  tar(stream: Readable): Promise<void> {
+    return this.read(stream, false);
   }
 
   /** Unpack an image layer over what is already there, applying its whiteouts. */
-  async layer(stream: Readable): Promise<void> {
-    this.layerMode = true;
+  layer(stream: Readable): Promise<void> {
     this.layerPaths = new Set();
+    return this.read(stream, true);
+  }
+
+  private async read(stream: Readable, layer: boolean): Promise<void> {
+    this.layerMode = layer;
     try {
       await readTar(stream, () => {}, 0, undefined, this);
     } finally {
+      // A damaged archive ends mid-member: its file is left as far as it got (the caller drops the target).
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = -1;
+      this.current = null;
       this.layerMode = false;
     }
   }
