@@ -2,7 +2,7 @@
 import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { status } from '../../manage/status.js';
-import { displayBytes } from '../../core/rule.js';
+import { displayBytes } from '../../core/bytes.js';
 
 export const help = `Usage: xarch status [--binfmt-dir DIR] [--json]
 
