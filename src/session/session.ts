@@ -14,10 +14,11 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
-import { exitStatus, holdSignals, spawnWithRelay } from '../host/process.js';
+import { exitStatus, spawnWithRelay } from '../host/process.js';
+import { prepareRoot } from './roots.js';
 import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
-import { makeSessionTemp, sweepSessionTemps } from './temp.js';
+import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
 import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
@@ -49,6 +50,10 @@ export interface SessionRequest {
   setEnv?: string[];
   /** Give the command a pseudo-terminal (the caller's stdin and stdout are terminals). */
   terminal?: boolean;
+  /** Pick this platform from a multi-platform image index. */
+  platform?: string;
+  /** The command's user inside (an image's User: name or uid[:gid]). */
+  user?: string;
   /** Who runs the session (default: this process, /etc/subuid, /etc/subgid). */
   ids?: Parameters<typeof planIdMap>[0];
 }
@@ -190,36 +195,37 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
 }
 
 /**
- * The session's plan. A tar root is unpacked to a temporary directory here;
- * a signal meanwhile removes it before xarch ends (planning is synchronous).
+ * The session's plan. Tar and image roots are unpacked once into the roots
+ * cache (session/roots.ts) and used read-only under an overlay (ephemeral
+ * unless --overlay is given); an image's config supplies the defaults.
  */
-export function planSession(req: SessionRequest): SessionPlan {
-  let unpacked: string | undefined;
-  return holdSignals(() => planWith(req, (dir) => { unpacked = dir; }), () => {
-    if (unpacked) rmSync(unpacked, { recursive: true, force: true });
-  });
-}
-
-function planWith(req: SessionRequest, unpacked: (dir: string) => void): SessionPlan {
-  const machine = req.machine ?? os.machine();
-  const release = req.kernelRelease ?? os.release();
+export async function planSession(req: SessionRequest): Promise<SessionPlan> {
   sweepSessionTemps();
-  let root = path.resolve(req.rootfs);
-  let temporary = false;
-  let st;
   try {
-    st = statSync(root);
+    statSync(req.rootfs);
   } catch {
-    throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory (or a tar of one) holding a foreign root file system' });
+    throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  if (st.isFile()) {
-    root = extractTar(root);
-    unpacked(root);
-    temporary = true;
-  } else if (!st.isDirectory()) {
-    throw new XarchError('PATH_NOT_FILE', `${req.rootfs} is neither a directory nor a tar file`, { path: req.rootfs });
+  const prepared = await prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+  const config = prepared.config;
+  const r: SessionRequest = { ...req };
+  if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
+  if (config) {
+    r.setEnv = [...config.env, ...(req.setEnv ?? [])];
+    if (!req.workdir && config.workingDir) r.workdir = config.workingDir;
+    const entry = config.entrypoint ?? [];
+    r.command = req.command.length ? [...entry, ...req.command] : [...entry, ...(config.cmd ?? [])];
+    if (config.user) r.user = config.user;
   }
+  return planWith(r, prepared.root);
+}
+
+function planWith(req: SessionRequest, lower: string): SessionPlan {
+  const machine = req.machine ?? os.machine();
+  const release = req.kernelRelease ?? os.release();
+  const root = lower;
+  const temporary = false;
   try {
     const command = req.command.length ? req.command : ['/bin/sh'];
     if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
@@ -256,7 +262,7 @@ function planWith(req: SessionRequest, unpacked: (dir: string) => void): Session
     const terminal = !!req.terminal;
     const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
     const script = stageScript({
-      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal,
+      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, ...(req.user ? { user: userIds(root, req.user) } : {}),
       tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
     }, command);
     const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
@@ -272,16 +278,24 @@ function planWith(req: SessionRequest, unpacked: (dir: string) => void): Session
   }
 }
 
-function extractTar(file: string): string {
-  const dir = makeSessionTemp();
-  // GNU tar strips leading '/' and refuses '..' members by default; device
-  // nodes are skipped (they cannot be made without privilege, and /dev is a tmpfs).
-  const r = spawnSync('tar', ['-xf', file, '-C', dir, '--no-same-owner', '--no-same-permissions', '--exclude=./dev/*', '--exclude=dev/*'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new XarchError('ARCHIVE_INVALID', `cannot unpack ${file}: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`, { path: file, hint: 'give a directory or a tar (optionally compressed) of a root file system' });
-  }
-  return dir;
+/** An image's User (name, uid, name:group, uid:gid) as numeric IDs, looked up in the root's /etc/passwd and /etc/group. */
+function userIds(root: string, user: string): { uid: number; gid: number } {
+  const [u = '', g] = user.split(':');
+  const lookup = (file: string, name: string, field: number): number | undefined => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const f = resolveInRoot(root, file);
+    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[0] === name) : undefined;
+    return line ? Number(line.split(':')[field]) : undefined;
+  };
+  const uid = lookup('/etc/passwd', u, 2);
+  if (uid === undefined) throw new XarchError('CONFIG_INVALID', `the image's user ${user} is not in its /etc/passwd`, { hint: 'run as another user is not possible here; name a command after --' });
+  const primary = (() => {
+    const f = resolveInRoot(root, '/etc/passwd');
+    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[2] === String(uid)) : undefined;
+    return line ? Number(line.split(':')[3]) : 0;
+  })();
+  const gid = g === undefined ? primary : lookup('/etc/group', g, 2) ?? 0;
+  return { uid, gid };
 }
 
 /** Host PIDs of the children of `pid`. */

@@ -41,6 +41,8 @@ export interface StagePlan {
   workdir: string;
   /** Give the command a pseudo-terminal of its own (stdin and stdout are terminals). */
   terminal: boolean;
+  /** The command's IDs inside (an image's User); default 0. */
+  user?: { uid: number; gid: number };
   /** Host tools by absolute path (looked up before the session's PATH is in force). */
   tools: { unshare: string; setsid: string; script: string; env: string };
 }
@@ -92,7 +94,8 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     const make = b.directory ? `mkdir -p ${t}` : `mkdir -p ${q(`${mergedRoot(p)}${parentOf(b.target)}`)} && : > ${t}`;
     lines.push(`{ [ -e ${t} ] || ${make}; } && mount --bind${b.readOnly ? ' -o ro' : ''} ${q(b.source)} ${t} || fail bind ${q(b.source)}`);
   }
-  const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)} --`;
+  const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
+  const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
   if (p.terminal) {
     // script(1) allocates from /dev/ptmx of its own (host) view: point that
     // at the session's devpts so the command's terminal exists inside.

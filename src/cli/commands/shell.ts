@@ -8,8 +8,11 @@ export const help = `Usage: xarch shell ROOTFS [--arch T]... [--global] [--overl
                    [--dry-run] [-- CMD [ARGS...]]
        xarch shell --gc
 
-Enter ROOTFS (a directory, or a tar of one, unpacked to a temporary
-directory that is removed afterwards) and run CMD (default: its /bin/sh),
+Enter ROOTFS (a directory, a tar of one, or a container image: docker
+save / podman save archive or OCI layout; tars and images are unpacked
+once into a cache keyed by digest and used read-only under an ephemeral
+overlay unless --overlay is given) and run CMD (default: its /bin/sh, or
+an image's Entrypoint/Cmd, with its Env, WorkingDir and User),
 with every process inside, children included, emulated transparently.
 
 Default (Linux 6.7+, any user, nothing changes on the host): a new user,
@@ -38,6 +41,7 @@ uidmap); without them only 0 is mapped, and a line on stderr says so.
                the root, read-only with :ro (repeatable)
   --workdir DIR  the command's working directory inside the root (default /)
   --env K=V    set K in the command's environment (repeatable)
+  --platform P  with a multi-platform image: the one to use (linux/arm64, ...)
   --gc         remove temporary directories that killed sessions left behind
   --dry-run    print what would be registered and run; run nothing
   --json       with --dry-run: the plan as one JSON line
@@ -53,7 +57,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(own, {
     arch: { type: 'string', multiple: true }, global: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
     overlay: { type: 'string' }, ephemeral: { type: 'boolean' }, bind: { type: 'string', multiple: true },
-    workdir: { type: 'string' }, env: { type: 'string', multiple: true }, gc: { type: 'boolean' },
+    workdir: { type: 'string' }, env: { type: 'string', multiple: true }, gc: { type: 'boolean' }, platform: { type: 'string' },
   });
   if (values.help) {
     io.out(help);
@@ -77,9 +81,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.ephemeral) req.ephemeral = true;
   if (values.bind) req.binds = values.bind;
   if (values.workdir) req.workdir = values.workdir;
+  if (values.platform) req.platform = values.platform;
   if (values.env) req.setEnv = values.env;
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
-  const plan = planSession(req);
+  const plan = await planSession(req);
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
   if (values['dry-run']) {
     const out = {
@@ -87,7 +92,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       layer: plan.layer.kind, binds: plan.binds, workdir: plan.workdir, terminal: plan.terminal,
       ids: plan.ids && { full: plan.ids.full, uid: plan.ids.map.uid, gid: plan.ids.map.gid, ...(plan.ids.note ? { note: plan.ids.note } : {}) },
     };
-    if (plan.temporary) (await import('node:fs')).rmSync(plan.root, { recursive: true, force: true });
     if (values.json) jsonLine(io, out);
     else {
       io.out(`mode ${out.mode}\nroot ${out.root}\ntargets ${out.targets.join(' ') || '-'}\n${out.register.map((r) => `register ${r}\n`).join('')}command ${out.command.join(' ')}\n`);
