@@ -82,3 +82,13 @@ export function holdSignals<T>(work: () => T, undo: () => void): T {
   }
   return result;
 }
+
+/** Is `pid` a live process (EPERM: alive, owned by someone else)? Used to tell killed owners' leftovers from live ones. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

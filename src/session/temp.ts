@@ -2,6 +2,7 @@
 // PID in its name (xarch-rootfs-<pid>-XXXXXX), so a later start can tell a
 // live session's directory from one a killed xarch (SIGKILL leaves no chance
 // to clean up) left behind, and sweep it.
+import { processAlive as alive } from '../host/process.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,15 +13,6 @@ const OWNED = /^xarch-rootfs-(\d+)-/;
 /** A new temporary directory owned by this process. */
 export function makeSessionTemp(tmp = os.tmpdir()): string {
   return mkdtempSync(path.join(tmp, `${PREFIX}${process.pid}-`));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface GcReport {
