@@ -59,30 +59,6 @@ export function spawnWithRelay(argv: readonly string[], opts: RelayOptions): Pro
   });
 }
 
-const ENDING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/**
- * Run the synchronous `work` (node cannot run signal handlers meanwhile)
- * without dying half-way: a signal that arrives is held, `undo` cleans up,
- * and the signal is raised again with its default action once handlers are off.
- */
-export function holdSignals<T>(work: () => T, undo: () => void): T {
-  let held: NodeJS.Signals | undefined;
-  const handlers = ENDING.map((s) => [s, () => { held ??= s; }] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  let result: T;
-  try {
-    result = work();
-  } finally {
-    for (const [s, h] of handlers) process.off(s, h);
-  }
-  if (held) {
-    undo();
-    process.kill(process.pid, held);
-  }
-  return result;
-}
-
 /** Is `pid` a live process (EPERM: alive, owned by someone else)? Used to tell killed owners' leftovers from live ones. */
 export function processAlive(pid: number): boolean {
   try {
