@@ -36,6 +36,19 @@ export interface InstallItem {
   warnings?: string[];
   persisted?: string;
   error?: ItemError;
+  /** The self-test probe run through the kernel after registering (src/verify/installed.ts); absent with --no-verify. */
+  probe?: ItemProbe;
+}
+
+/** What the probe of an installed item did: "installed" means "ran". */
+export interface ItemProbe {
+  ok: boolean;
+  /** A VerifyResultKind (src/verify/verify.ts). */
+  result: string;
+  /** The entry the kernel used. */
+  entry: string | null;
+  ms: number;
+  error?: { message: string; hint?: string };
 }
 
 export interface PlanOptions {

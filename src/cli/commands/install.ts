@@ -5,6 +5,7 @@ import { XarchError } from '../../core/errors.js';
 import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
+import { probeInstalled } from '../../verify/installed.js';
 
 export const help = `Usage: xarch install [TARGET...|all] [options]
 
@@ -30,12 +31,16 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.
   --force            replace another tool's entry of the same name; allow F with a dynamic emulator
   --allow-host       allow targets of the host's own family
   --dry-run          print the register lines and what would happen; change nothing
+  --no-verify        skip the probe: by default each registered target's self-test
+                     probe is exec'd through the kernel (as 'xarch verify' does) and an
+                     item whose probe does not run is failed
   --persist          also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')
   --dir DIR          look for emulators in DIR first
   --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR}); mounted when it is not
   --etc-dir DIR      where --persist writes (default /etc)
   --json             one line per item: {"name","target","status","reason","interpreter","flags",
-                     "register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}
+                     "register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun",
+                     "probe":{"ok","result","entry","ms","error"}}
 
 Status per item: installed, unchanged, replaced, skipped, failed. Exit 1 if any failed.
 `;
@@ -44,7 +49,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
     flags: { type: 'string' }, credentials: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-host': { type: 'boolean' },
     'dry-run': { type: 'boolean' }, persist: { type: 'boolean' }, dir: { type: 'string', multiple: true },
-    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' },
+    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' }, 'no-verify': { type: 'boolean' },
   });
   const opts: InstallOptions = {
     binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR,
@@ -61,6 +66,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (items.length === 0) {
     throw new XarchError('EMULATOR_NOT_FOUND', 'no QEMU emulator found for any foreign target', { hint: emulatorHint() });
   }
+  if (!values['no-verify'] && !opts.dryRun) probeInstalled(items, { binfmtDir: opts.binfmtDir! });
   for (const it of items) {
     if (values.json) {
       jsonLine(io, it);
@@ -73,6 +79,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
     for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel ${it.dryRun ? 'would use' : 'uses'} ${c.winner}\n`);
     if (it.persisted) io.out(`    persisted: ${it.persisted}\n`);
+    if (it.probe?.ok) io.out(`    probe: ran through ${it.probe.entry ?? 'the kernel'} in ${it.probe.ms} ms\n`);
     warnLines(io, it.warnings);
   }
   if (!values.json) io.out(`${summary(items.map((i) => (i.dryRun && (i.status === 'installed' || i.status === 'replaced') ? `would be ${i.status}` : i.status)))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n`);
