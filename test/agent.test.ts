@@ -6,7 +6,7 @@
 // pure parts: the pass decision, the check verdict and the feature file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTarget } from '../src/core/arch.js';
@@ -119,6 +119,7 @@ test('the agent keeps its entries in effect in a private instance', { skip: need
     // Others' entries are reported once, never removed.
     assert.equal(events.filter((e) => e.event === 'conflict' && e.by === 'other-arm64').length, 1);
     assert.equal(events.filter((e) => e.what === 'name-taken').length, 1);
+    assert.equal(events.filter((e) => e.action === 'repinned').length, 0, 'nothing to repin in an empty instance, and only on the first pass');
     assert.deepEqual([marks.get('check-ready'), marks.get('check-missing'), marks.get('check-repaired'), marks.get('exit')], ['0', '1', '0', '0']);
     assert.deepEqual(events.at(-1), { ...events.at(-1), event: 'stopped', removed: [] });
     const left = readFileSync(path.join(tmp, 'after-term'), 'utf8').split('\n');
@@ -129,6 +130,23 @@ test('the agent keeps its entries in effect in a private instance', { skip: need
     const features = readFileSync(path.join(tmp, 'features', 'xarch'), 'utf8');
     assert.match(features, /^xarch\.emulate\.linux-arm64=true$/m);
     assert.match(features, /^xarch\.qemu\.version=\d+\.\d+/m);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('agent --once from the persisted configuration; a new agent registers its F entries again (repinned)', { skip: needSandbox() }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-agent-config-'));
+  try {
+    mkdirSync(path.join(tmp, 'etc/binfmt.d'), { recursive: true });
+    writeFileSync(path.join(tmp, 'etc/binfmt.d/qemu-aarch64.conf'), `# persisted\n${renderRegister(rule)}\n`);
+    const once = `${process.execPath} ${CLI} agent --once --root ${tmp} --no-debian --state-dir ${tmp}/state`;
+    const r = inSandbox(['sh', '-c', `${once} && echo --- && ${once}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const [first, second] = r.stdout.split('---\n').map((part) => part.trim().split('\n').map((l) => JSON.parse(l)));
+    assert.deepEqual(first!.map((e) => [e.event, e.name, e.what ?? e.action]), [['drift', 'qemu-aarch64', 'missing'], ['repaired', 'qemu-aarch64', 'registered']]);
+    assert.equal(first![1].probe.result, 'ok');
+    assert.deepEqual(second!.map((e) => [e.event, e.action]), [['repaired', 'repinned']]);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -99,6 +99,7 @@ export class Agent {
   private conflicts = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private finish: (() => void) | null = null;
+  private passes = 0;
 
   constructor(desired: Desired, opts: AgentOptions) {
     this.desired = desired;
@@ -116,7 +117,8 @@ export class Agent {
   pass(): boolean {
     const { binfmtDir: dir, emit } = this.opts;
     const candidates = this.desired.candidates;
-    let decision = decidePass(candidates, readInstance(dir));
+    const repin = this.passes++ === 0;
+    let decision = decidePass(candidates, readInstance(dir), repin);
     const conflicts = new Set<string>();
     const say = (events: AgentEvent[]) => {
       for (const e of events) {
@@ -132,7 +134,7 @@ export class Agent {
       say(decision.events);
       ensureMounted(dir);
       emit({ event: 'repaired', name: '*', action: 'mounted' });
-      decision = decidePass(candidates, readInstance(dir));
+      decision = decidePass(candidates, readInstance(dir), repin);
     }
     say(decision.events);
     this.conflicts = conflicts;
@@ -157,7 +159,7 @@ export class Agent {
         if (item.status === 'failed') emit({ event: 'error', name, ...target, message: item.reason ?? 'failed', ...(item.error?.hint ? { hint: item.error.hint } : {}) });
         return;
       }
-      const repaired = repairOf(step.action);
+      const repaired = repairOf(step);
       if (probe && !probe.ok) {
         ready = false;
         if (repaired || wasOk) emit({ event: 'probe-failed', name, ...target, probe });

@@ -13,7 +13,7 @@ export type DriftKind = 'missing' | 'disabled' | 'changed' | 'not-mounted';
 export type AgentEvent =
   | { event: 'started'; desired: string[]; binfmtDir: string; interval: number }
   | { event: 'drift'; name: string; target?: string; what: DriftKind; detail?: string }
-  | { event: 'repaired'; name: string; target?: string; action: 'registered' | 'enabled' | 'replaced' | 'mounted'; probe?: ItemProbe }
+  | { event: 'repaired'; name: string; target?: string; action: 'registered' | 'enabled' | 'replaced' | 'repinned' | 'mounted'; probe?: ItemProbe }
   | { event: 'probe-failed'; name: string; target?: string; probe: ItemProbe }
   | { event: 'conflict'; name: string; target?: string; what: 'name-taken' | 'shadowed' | 'global-disabled'; by?: string; detail: string }
   | { event: 'error'; name: string; target?: string; message: string; hint?: string }
@@ -32,9 +32,23 @@ export interface PassDecision {
 
 const DRIFT: Partial<Record<Plan['steps'][number]['action'], DriftKind>> = { register: 'missing', enable: 'disabled', replace: 'changed' };
 
-/** Decide one pass: `desired` are the runnable candidates (no refusals, no skips). */
-export function decidePass(desired: readonly PlannedRule[], instance: InstanceFacts): PassDecision {
+/**
+ * Decide one pass: `desired` are the runnable candidates (no refusals, no
+ * skips). With `repin` (the agent's first pass), an identical entry with F is
+ * registered again: the kernel keeps the emulator file it opened at
+ * registration, so after a new image (a new QEMU at the same path) only a new
+ * registration makes the new emulator the one that runs.
+ */
+export function decidePass(desired: readonly PlannedRule[], instance: InstanceFacts, repin = false): PassDecision {
   const plan = reconcile(desired, instance, { mount: true });
+  if (repin) {
+    for (const step of plan.steps) {
+      if (step.action !== 'unchanged' || !step.candidate.rule.flags.includes('F')) continue;
+      step.action = 'replace';
+      step.repin = true;
+      step.item = { ...step.item, status: 'replaced', reason: 'registered again so the kernel holds this agent\'s emulator file (F)' };
+    }
+  }
   const events: AgentEvent[] = [];
   const withTarget = (target: string | undefined) => (target ? { target } : {});
   if (!instance.mounted) events.push({ event: 'drift', name: '*', what: 'not-mounted', detail: 'binfmt_misc is not mounted' });
@@ -43,7 +57,7 @@ export function decidePass(desired: readonly PlannedRule[], instance: InstanceFa
   }
   for (const step of plan.steps) {
     const { name, target } = step.item;
-    const what = DRIFT[step.action];
+    const what = step.repin ? undefined : DRIFT[step.action];
     const existing = instance.entries.find((e) => e.name === name);
     if (what && instance.mounted) events.push({ event: 'drift', name, ...withTarget(target), what, ...(what === 'changed' && step.item.reason ? { detail: step.item.reason } : {}) });
     if (step.action === 'skip' && existing) {
@@ -58,6 +72,7 @@ export function decidePass(desired: readonly PlannedRule[], instance: InstanceFa
 }
 
 /** The repaired event of a step that wrote (null for the others). */
-export function repairOf(action: Plan['steps'][number]['action']): 'registered' | 'enabled' | 'replaced' | null {
-  return action === 'register' ? 'registered' : action === 'enable' ? 'enabled' : action === 'replace' ? 'replaced' : null;
+export function repairOf(step: Plan['steps'][number]): 'registered' | 'enabled' | 'replaced' | 'repinned' | null {
+  const a = step.action;
+  return step.repin ? 'repinned' : a === 'register' ? 'registered' : a === 'enable' ? 'enabled' : a === 'replace' ? 'replaced' : null;
 }

@@ -119,6 +119,8 @@ export interface Decision {
 
 export interface PlanStep extends Decision {
   candidate: PlannedRule;
+  /** An identical entry registered again on purpose (src/agent/reconcile.ts: F pins the emulator file). */
+  repin?: boolean;
 }
 
 /** What a decision depends on besides the candidate and the live entry; kept for re-deciding after a concurrent change. */
