@@ -10,7 +10,7 @@ BASE=xarch-debian-trixie:latest
 ROOT_TAR=${XARCH_AGENT_ROOT_TAR:-.fixtures/agent-root-trixie.tar}
 if [ ! -s "$ROOT_TAR" ]; then
   mkdir -p "$(dirname "$ROOT_TAR")"
-  mmdebstrap --variant=apt --include=nodejs,qemu-user-static,ca-certificates trixie "$ROOT_TAR.tmp"
+  mmdebstrap --variant=apt --include=nodejs,qemu-user-static,mount,ca-certificates trixie "$ROOT_TAR.tmp"
   mv "$ROOT_TAR.tmp" "$ROOT_TAR"
 fi
 docker image inspect "$BASE" >/dev/null 2>&1 || docker import "$ROOT_TAR" "$BASE"
