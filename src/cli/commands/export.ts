@@ -1,14 +1,17 @@
 // xarch export: render live entries for other tools.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
 import { isOurs, selectEntries } from '../../manage/manage.js';
 import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../core/rule.js';
 import { renderDebianBinfmt } from '../../persist/persist.js';
 
-export const help = `Usage: xarch export [NAME|TARGET|GLOB...] --format binfmt.d|debian|json [--ours] [--out-dir DIR] [--binfmt-dir DIR]
-
+export const command = defineCommand({
+  name: 'export',
+  description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
   binfmt.d  systemd-binfmt lines (/etc/binfmt.d/*.conf)
@@ -16,16 +19,21 @@ and other tools'; --ours: only xarch's) for other tools:
   json      one line per entry: {"name","enabled","type","offset","magic",
             "mask","extension","interpreter","flags","register"}
 --out-dir writes one file per entry (<name>.conf for binfmt.d, <name> for
-debian) instead of printing. Entries are read from --binfmt-dir (default
-${DEFAULT_BINFMT_DIR}).
-`;
+debian) instead of printing.`,
+  positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
+  options: {
+    format: { type: 'string', value: 'F', choices: ['binfmt.d', 'debian', 'json'], description: 'the format, one of those above', complete: 'format' },
+    ours: { type: 'boolean', description: "only xarch's own entries" },
+    'out-dir': { type: 'string', value: 'DIR', description: 'write one file per entry into DIR', complete: 'dir' },
+    'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
+  },
+  json: 'without --format: --format json; with another format, a last line {"exported":N}',
+});
 
 const hex = (b: Uint8Array | null) => (b ? [...b].map((x) => '\\x' + x.toString(16).padStart(2, '0')).join('') : null);
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    format: { type: 'string' }, ours: { type: 'boolean' }, 'out-dir': { type: 'string' }, 'binfmt-dir': { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const format = values.format ?? (values.json ? 'json' : undefined);
   if (format !== 'binfmt.d' && format !== 'debian' && format !== 'json') throw new UsageError("export needs --format binfmt.d, debian or json");
   const dir = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
