@@ -10,36 +10,34 @@ import { lint, type HostSample, type LintContext, type LintFinding } from '../..
 import { interpreterOpenErrno, listEntryByteNames } from '../../host/kernel.js';
 import { readElfFile } from '../../host/file.js';
 
-// check and lint read the same inputs (collectInputs below keeps their order).
-const inputOptions = {
-  from: { type: 'string', value: 'FILE', multiple: true, complete: 'file', description: 'read the exact bytes of one write(2) from FILE (NULs, raw bytes, a trailing newline)' },
-  'binfmt-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'also report EEXIST for names registered there' },
-} as const;
+/** check and lint: registration strings from the command line and --from files, in order (collectInputs below). */
+function inputCommand(name: string, description: string, json: string) {
+  return defineCommand({
+    name,
+    description,
+    positionals: [{ name: 'LINE', repeatable: true }],
+    options: {
+      from: { type: 'string', value: 'FILE', multiple: true, complete: 'file', description: 'read the exact bytes of one write(2) from FILE (NULs, raw bytes, a trailing newline)' },
+      'binfmt-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'also report EEXIST for names registered there' },
+    },
+    json,
+  });
+}
 
-const checkCommand = defineCommand({
-  name: 'rule check',
-  description: `
+const checkCommand = inputCommand('rule check', `
 Predict what the kernel does with each registration string: accepted
 (and the exact entry file it creates) or refused (and the errno).
 An F rule's interpreter is opened the way the kernel opens it (relative
 paths against the current directory). Lint findings are printed too.
 Exit 0 when every input is valid.`,
-  positionals: [{ name: 'LINE', repeatable: true }],
-  options: inputOptions,
-  json: 'one line per input in order:\n{"source","valid","errno"?,"message","entry"?,"register"?,"lint":[...]}',
-});
+'one line per input in order:\n{"source","valid","errno"?,"message","entry"?,"register"?,"lint":[...]}');
 
-const lintCommand = defineCommand({
-  name: 'rule lint',
-  description: `
+const lintCommand = inputCommand('rule lint', `
 Findings for valid rules, each with a reason and a fix: matches host
 binaries or #! scripts, mask misses PIEs or GNU OSABI, relative
 interpreter, F with a dynamically linked interpreter, C, magic bytes
 the mask ignores. Exit 1 when any error or warning is found.`,
-  positionals: [{ name: 'LINE', repeatable: true }],
-  options: inputOptions,
-  json: "one line per input in order, as check's without \"register\"",
-});
+"one line per input in order, as check's without \"register\"");
 
 const deriveCommand = defineCommand({
   name: 'rule derive',
