@@ -171,21 +171,13 @@ Exit 1 on failure.
 `.replace('[-f]', '[--flag]'));
 });
 
-test('every command\'s help: option descriptions filled to 80 columns, one table column per command', async () => {
+test('every command\'s help: within 80 columns (but for a word longer than a line), one description column per table', async () => {
   for (const c of await everyDeclaration()) {
     const help = renderHelp(c);
     const rows = help.split('\n').filter((l) => /^ +(-\w, )?--[a-z]/.test(l));
-    const columns = new Set(rows.map((l) => /^( +\S+(?: \S+)? +)\S/.exec(l)![1]!.length));
+    const columns = new Set(rows.map((l) => /^( +\S+(?: [^\s-]\S*)? +)\S/.exec(l)![1]!.length));
     assert.equal(columns.size, 1, `${c.name}: one description column\n${rows.join('\n')}`);
-    for (const [name, o] of Object.entries(c.options)) {
-      if (o.hidden || o.description.includes('\n')) continue;
-      const start = help.split('\n').findIndex((l) => new RegExp(`^ +--${name}\\b`).test(l));
-      for (let i = start; i < help.split('\n').length; i++) {
-        const line = help.split('\n')[i]!;
-        if (i > start && !/^ {12,}\S/.test(line)) break;
-        assert.ok(line.length <= 80 || !line.trim().includes(' '), `${c.name} --${name}: ${line}`);
-      }
-    }
+    for (const line of help.split('\n')) assert.ok(line.length <= 80 || !line.trim().includes(' '), `${c.name}: ${line}`);
   }
 });
 

@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, fixtureRoot, inSandbox, needFixture, needSandbox } from './helpers/env.js';
-import { binfmtDFiles, parseDebianBinfmt, readConfig, removePersisted, renderDebianBinfmt, writePersisted } from '../src/persist/persist.js';
+import { removePersisted, writePersisted } from '../src/persist/persist.js';
+import { binfmtDFiles, readConfig } from '../src/persist/config.js';
+import { parseDebianBinfmt, renderDebianBinfmt } from '../src/formats/debian.js';
 import { getTarget } from '../src/core/arch.js';
 import { ruleFromTarget, renderRegister } from '../src/core/rule.js';
 

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget, parseBinfmtDLine, parseBinfmtD, renderBinfmtD,
+  parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget,
   canonicalFlags, displayBytes, registerBytes, sameRule, type Rule,
 } from '../src/core/rule.js';
 import { TARGETS, getTarget } from '../src/core/arch.js';
+import { parseBinfmtDLine, parseBinfmtD, renderBinfmtD } from '../src/formats/binfmt-d.js';
 
 // [line, expected errno or entry text] — each row was checked against Linux
 // 6.18 by test/kernel-diff.test.ts, which also covers thousands more.

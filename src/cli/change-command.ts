@@ -17,7 +17,7 @@ ${what} binfmt_misc entries. Without arguments: every entry of xarch's own
 architecture name (arm64 → qemu-aarch64), GLOB a shell pattern ('qemu-mips*').
 Another tool's entry is only touched when named and --force is given.
 Each entry is read back after the write and the kernel's answer reported.
-${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed too." : ''}`,
+${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed\ntoo." : ''}`,
     positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
     options: {
       force: { type: 'boolean', description: 'also act on entries of other tools' },

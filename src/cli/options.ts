@@ -10,7 +10,7 @@ import { UsageError } from './io.js';
 export type Completion = 'file' | 'dir' | 'target' | 'entry' | 'format' | 'command';
 
 interface OptionBase {
-  /** Long lines are wrapped to the terminal's 80 columns; a '\n' starts a line kept as written. */
+  /** Filled to 80 columns in --help; a '\n' is kept as a line break. */
   description: string;
   /** One letter, used as -x. */
   short?: string;
@@ -56,7 +56,7 @@ export interface ProgramArguments {
 export interface CommandDeclaration<O extends OptionDeclarations = OptionDeclarations> {
   /** As typed after 'xarch': 'install', or 'rule check' for a subcommand. */
   name: string;
-  /** The synopsis after 'xarch NAME' when the generated one says less. */
+  /** The synopsis after 'xarch NAME', as written (a '\n' continues it on the next line), when the generated one says less. */
   usage?: string;
   /** Paragraphs before the options table, as written. */
   description: string;
@@ -200,19 +200,26 @@ function orList(xs: readonly string[]): string {
 
 const WIDTH = 80;
 
-/** Words joined by spaces, broken into lines of at most `width` columns; continuation lines start with `indent`. */
-function fill(words: readonly string[], lead: string, indent: string, width = WIDTH): string[] {
+/**
+ * Pieces (each with the separator that follows it) laid into lines of at most
+ * `width` columns; continuation lines start with `indent`.
+ */
+function fill(pieces: readonly string[], lead: string, indent: string, width: number): string[] {
   const lines: string[] = [];
   let line = lead;
-  for (const w of words) {
-    const bare = line === lead || line === indent;
-    if (!bare && line.length + 1 + w.length > width) {
+  for (const piece of pieces) {
+    if (line.trim() !== '' && line.length + piece.trimEnd().length > width) {
       lines.push(line.trimEnd());
-      line = indent + w;
-    } else line += (bare ? '' : ' ') + w;
+      line = indent;
+    }
+    line += piece;
   }
-  lines.push(line.trimEnd());
-  return lines;
+  return [...lines, line.trimEnd()];
+}
+
+/** Text after `first`, broken after a space or a comma (JSON key lists have no spaces) to fit `width`. */
+export function wrap(first: string, text: string, indent: string, width = WIDTH): string {
+  return fill(text.match(/[^ ,]*[ ,]*/g)!.filter(Boolean), first, indent, width).join('\n');
 }
 
 function positionalUsage(p: Positional): string {
@@ -228,7 +235,7 @@ function optionUsage(name: string, o: OptionDeclaration): string {
 
 /** The synopsis after 'xarch ', word by word: the declared one, or positionals and options in order. */
 function synopsisWords(c: CommandDeclaration): string[] {
-  if (c.usage !== undefined) return [c.name, ...c.usage.split(' ')];
+  if (c.usage !== undefined) return [c.name, ...c.usage.split(/\s+/)];
   const positionals = (c.positionals ?? []).map(positionalUsage);
   const options = Object.entries(c.options).filter(([, o]) => !o.hidden).map(([n, o]) => optionUsage(n, o));
   options.push('[--json]');
@@ -245,11 +252,15 @@ export function synopsis(c: CommandDeclaration): string {
 function usageLines(c: CommandDeclaration): string {
   return (c.subcommands?.length ? c.subcommands : [c]).map((sub, i) => {
     const lead = i === 0 ? 'Usage: xarch ' : '       xarch ';
+    if (sub.usage !== undefined) {
+      const [first, ...more] = sub.usage.split('\n');
+      return [`${lead}${sub.name} ${first}`, ...more.map((l) => ' '.repeat(lead.length + sub.name.length + 1) + l)].join('\n');
+    }
     const words = synopsisWords(sub);
     // Continuation lines line up after the command's name ('xarch rule derive ').
     const nameWords = sub.name.split(' ').length;
     const head = lead + words.slice(0, nameWords).join(' ');
-    return fill(words.slice(nameWords), head + ' ', ' '.repeat(head.length + 1)).join('\n');
+    return fill(words.slice(nameWords).map((w) => w + ' '), head + ' ', ' '.repeat(head.length + 1), WIDTH).join('\n');
   }).join('\n') + '\n';
 }
 
@@ -266,8 +277,8 @@ function optionText(o: OptionDeclaration): string {
 
 /**
  * The aligned options table of a declaration, --json last; indented by
- * `margin`. A description with line breaks is kept as written (JSON shapes
- * broken where they read best); one without is filled to the width.
+ * `margin`. Descriptions are filled to the width; a line break in one is
+ * kept (JSON shapes broken where they read best).
  */
 function optionsTable(c: CommandDeclaration, margin: string): string {
   const rows = Object.entries(c.options).filter(([, o]) => !o.hidden).map(([n, o]) => [optionCell(n, o), optionText(o)] as const);
@@ -277,8 +288,11 @@ function optionsTable(c: CommandDeclaration, margin: string): string {
   const indent = ' '.repeat(margin.length + 2 + left + 2);
   const lead = (cell: string) => `${margin}  ${cell.padEnd(left)}  `;
   return rows.map(([cell, text]) => (text.includes('\n')
-    ? text.split('\n').map((line, i) => (i === 0 ? lead(cell) : indent) + line)
-    : fill(text.split(' '), lead(cell), indent)
+    ? text.split('\n').map((line, i) => {
+      const own = indent + line.match(/^ */)![0];
+      return wrap(i === 0 ? lead(cell) : own, line.trimStart(), own);
+    })
+    : [wrap(lead(cell), text, indent)]
   ).join('\n')).join('\n') + '\n';
 }
 

@@ -1,6 +1,6 @@
 // The binfmt_misc rule: one typed value, and the renderers/parsers of its
-// three textual forms (the register line, the /proc entry text, the systemd
-// binfmt.d line). Pure: no IO. The one check the kernel does with IO (an F
+// kernel forms (the register line, the /proc entry text; file formats are
+// in src/formats). Pure: no IO. The one check the kernel does with IO (an F
 // rule's interpreter is opened at registration) is an injected callback.
 //
 // Bytes in text fields. The kernel treats name, interpreter and extension as
@@ -445,46 +445,6 @@ export function parseEntry(name: string, text: string): { rule: Rule; enabled: b
     ? { name, type: 'E', offset: 0, magic: new Uint8Array(0), mask: null, extension, interpreter: interpreter!, flags: flags! }
     : { name, type: 'M', offset: Number(offset), magic: fromHex(magicHex!), mask: maskHex !== undefined ? fromHex(maskHex) : null, extension: '', interpreter: interpreter!, flags: flags! };
   return { rule, enabled: status === 'enabled' };
-}
-
-// ---------------------------------------------------------------- systemd binfmt.d
-
-/**
- * One binfmt.d line (systemd-binfmt): same syntax as the register line.
- * systemd strips surrounding whitespace, skips empty lines and lines starting
- * with '#' or ';', and writes the line plus "\n" in one write.
- * Returns null for comments and blank lines.
- */
-export function parseBinfmtDLine(line: string, opts: ParseOptions = {}): RuleParse | null {
-  const stripped = line.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
-  if (stripped === '' || stripped[0] === '#' || stripped[0] === ';') return null;
-  return parseRegister(stripped + '\n', opts);
-}
-
-/** Parse a whole binfmt.d file (byte string); line numbers are 1-based. */
-export function parseBinfmtD(text: string, opts: ParseOptions = {}): { line: number; result: RuleParse }[] {
-  const out: { line: number; result: RuleParse }[] = [];
-  text.split('\n').forEach((l, i) => {
-    const r = parseBinfmtDLine(l, opts);
-    if (r) out.push({ line: i + 1, result: r });
-  });
-  return out;
-}
-
-/** A binfmt.d file for these rules, with an optional comment header. */
-export function renderBinfmtD(rules: readonly Rule[], comment?: string): string {
-  let s = '';
-  if (comment) for (const l of comment.split('\n')) s += `# ${l}\n`;
-  for (const r of rules) {
-    const line = renderRegister(r);
-    // A line that would change under systemd's whitespace strip, or contains
-    // a newline, cannot be expressed in binfmt.d.
-    if (/[\n]/.test(line) || line !== line.trim() || line[0] === '#' || line[0] === ';') {
-      throw new XarchError('RULE_INVALID', `rule ${displayBytes(r.name)} cannot be written as a binfmt.d line`, { hint: 'avoid newlines and surrounding spaces in the name and interpreter' });
-    }
-    s += line + '\n';
-  }
-  return s;
 }
 
 // ---------------------------------------------------------------- from the catalogue

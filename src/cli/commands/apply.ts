@@ -4,7 +4,7 @@ import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { installRules } from '../../manage/manage.js';
-import { readConfig } from '../../persist/persist.js';
+import { readConfig } from '../../persist/config.js';
 import { summary, warnLines } from '../manage-common.js';
 
 export const command = defineCommand({

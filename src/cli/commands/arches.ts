@@ -23,12 +23,7 @@ resolve; exit 1 if any was unknown.`,
   options: {
     all: { type: 'boolean', description: "also each target's binfmt_misc magic and mask, and its names in every scheme (docker, debian, uname, gnu, go)" },
   },
-  json: `one line per target: {"name","family","cpu","emulator","installed",
-"host","class","byteOrder","machine","magic","mask","description",
-"names":{docker,debian,uname,gnu,go}}
-with NAMEs, one line per NAME: {"input","ok":true,"target","scheme",
-"variant","family","emulator","host","installed"} or
-{"input","ok":false,"error":{"code","message","hint"}}`,
+  json: 'one line per target: {"name","family","cpu","emulator","installed","host","class","byteOrder","machine","magic","mask","description","names":{docker,debian,uname,gnu,go}}\nwith NAMEs, one line per NAME: {"input","ok":true,"target","scheme","variant","family","emulator","host","installed"} or {"input","ok":false,"error":{"code","message","hint"}}',
 });
 
 const SCHEMES: Exclude<NameScheme, 'qemu'>[] = ['docker', 'debian', 'uname', 'gnu', 'go'];

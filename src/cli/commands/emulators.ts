@@ -8,11 +8,12 @@ export const command = defineCommand({
   name: 'emulators',
   description: `
 List QEMU user-mode emulators: qemu-<cpu>-static and qemu-<cpu> in
-${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's <cpu>-binfmt-P
-wrappers, and DIR. For each: the target it serves, kind (static, dynamic
-— read from its own ELF header — or wrapper), version (from --version),
-whether it honours binfmt_misc's P flag (Debian wrapper: always; otherwise
-QEMU 6.0+ on Linux 5.12+), and which one 'xarch install' would pick (*).`,
+${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH,
+Debian's <cpu>-binfmt-P wrappers, and DIR. For each: the target it serves,
+kind (static, dynamic — read from its own ELF header — or wrapper), version
+(from --version), whether it honours binfmt_misc's P flag (Debian wrapper:
+always; otherwise QEMU 6.0+ on Linux 5.12+), and which one 'xarch install'
+would pick (*).`,
   options: {
     dir: { type: 'string', value: 'DIR', multiple: true, description: 'look here first', complete: 'dir' },
   },

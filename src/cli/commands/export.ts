@@ -1,41 +1,47 @@
-// xarch export: render live entries for other tools.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// xarch export: render live entries for other tools, in a format picked from
+// the registry (src/formats/registry.ts): the format list, the help and the
+// validation below all come from that table.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, formatError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
+import { writeFileAtomic } from '../../host/atomic.js';
 import { isOurs, selectEntries } from '../../manage/manage.js';
-import { displayBytes, renderBinfmtD, renderRegister, stringBytes } from '../../core/rule.js';
-import { renderDebianBinfmt } from '../../persist/persist.js';
+import { displayBytes, stringBytes } from '../../core/rule.js';
+import { fromSystemError } from '../../core/errors.js';
+import { FORMATS, formatChoices, getFormat } from '../../formats/registry.js';
+
+const nameWidth = Math.max(...FORMATS.map((f) => f.name.length));
+const formatList = FORMATS.map((f) => wrap(`  ${f.name.padEnd(nameWidth)}  `, f.description, ' '.repeat(nameWidth + 4))).join('\n');
+const files = FORMATS.map((f) => `${f.fileName('<name>')} for ${f.name}`).join(', ');
 
 export const command = defineCommand({
   name: 'export',
+  usage: `[NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
   description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
-  binfmt.d  systemd-binfmt lines (/etc/binfmt.d/*.conf)
-  debian    update-binfmts --import files (/usr/share/binfmts/<name>)
-  json      one line per entry: {"name","enabled","type","offset","magic",
-            "mask","extension","interpreter","flags","register"}
---out-dir writes one file per entry (<name>.conf for binfmt.d, <name> for
-debian) instead of printing.`,
+${formatList}
+${wrap('', `--out-dir writes one file per entry (${files}) instead of printing.`, '')}
+What a format cannot carry (a flag, an entry being disabled) is said on
+stderr, and in the --json summary line as "warnings".`,
   positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
   options: {
-    format: { type: 'string', value: 'F', choices: ['binfmt.d', 'debian', 'json'], description: 'the format, one of those above', complete: 'format' },
+    // Checked below against the registry, not with `choices`: the message names every format.
+    format: { type: 'string', value: 'F', complete: 'format', description: 'one of the formats above' },
     ours: { type: 'boolean', description: "only xarch's own entries" },
-    'out-dir': { type: 'string', value: 'DIR', description: 'write one file per entry into DIR', complete: 'dir' },
+    'out-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'write one file per entry into DIR' },
     'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
   },
-  json: 'without --format: --format json; with another format, a last line {"exported":N}',
+  json: 'without --format: --format json; with another format, a last line {"exported":N,"warnings"}',
 });
-
-const hex = (b: Uint8Array | null) => (b ? [...b].map((x) => '\\x' + x.toString(16).padStart(2, '0')).join('') : null);
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(command, argv);
-  const format = values.format ?? (values.json ? 'json' : undefined);
-  if (format !== 'binfmt.d' && format !== 'debian' && format !== 'json') throw new UsageError("export needs --format binfmt.d, debian or json");
+  const format = getFormat(values.format ?? (values.json ? 'json' : ''));
+  if (!format) throw new UsageError(`export needs --format ${formatChoices()}`);
   const dir = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
   const live = readLiveEntries(dir);
   let entries = live;
@@ -49,28 +55,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   if (values.ours) entries = entries.filter((e) => isOurs(e.rule));
+  const rendered = format.render(entries);
   const outDir = values['out-dir'];
-  if (outDir) mkdirSync(outDir, { recursive: true });
-  for (const e of entries) {
-    let text: string;
-    let file: string;
-    if (format === 'json') {
-      const r = e.rule;
-      text = JSON.stringify({ name: displayBytes(r.name), enabled: e.enabled, type: r.type, offset: r.offset, magic: hex(r.magic), mask: hex(r.mask), extension: displayBytes(r.extension), interpreter: displayBytes(r.interpreter), flags: r.flags, register: displayBytes(renderRegister(r)) }) + '\n';
-      file = `${e.name}.json`;
-    } else if (format === 'binfmt.d') {
-      text = renderBinfmtD([e.rule]);
-      file = `${e.name}.conf`;
-    } else {
-      text = renderDebianBinfmt(e.rule);
-      file = e.name;
+  if (outDir) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw fromSystemError(e, outDir, 'directory');
     }
-    if (outDir) {
-      writeFileSync(path.join(outDir, file), Buffer.from(stringBytes(text)), { mode: 0o644 });
-      io.out(`wrote ${path.join(outDir, file)}\n`);
-    } else if (format === 'json') io.out(text);
-    else io.out(`${format === 'debian' ? `# ${e.name}\n` : ''}${text}${format === 'debian' ? '\n' : ''}`);
+    for (const doc of rendered.documents) {
+      const file = path.join(outDir, doc.file);
+      writeFileAtomic(file, stringBytes(doc.text), { mode: 0o644, what: `${format.name} file` });
+      io.out(`wrote ${file}\n`);
+    }
+  } else io.out(rendered.text);
+  for (const f of rendered.failures) {
+    failed = true;
+    io.err(formatError(f.error));
   }
-  if (values.json && format !== 'json') jsonLine(io, { exported: entries.length });
+  const warnings = rendered.warnings.map((w) => ({ name: displayBytes(w.name), message: w.message }));
+  for (const w of warnings) io.err(`xarch: warning: ${w.name}: ${w.message}\n`);
+  if (values.json && format.name !== 'json') jsonLine(io, { exported: rendered.documents.length, ...(warnings.length ? { warnings } : {}) });
   return failed ? EXIT_FAILURE : EXIT_OK;
 }

@@ -20,11 +20,7 @@ with the reason (and byte offset); the others still print. Exit 1 if any
 failed.`,
   positionals: [{ name: 'FILE', repeatable: true, required: true, complete: 'file' }],
   options: {},
-  json: `one line per file: {"file","ok":true,"class","byteOrder","osabi",
-"osabiName","abiVersion","type","pie","machine","machineName","flags",
-"abi","entry","interpreter","linkage","targets","emulators"}
-or {"file","ok":false,"error":{"code","message","offset","path","hint"}}
-(entry is a hex string; pie: a PIE, static or dynamic, not a library)`,
+  json: 'one line per file: {"file","ok":true,"class","byteOrder","osabi","osabiName","abiVersion","type","pie","machine","machineName","flags","abi","entry","interpreter","linkage","targets","emulators"}\nor {"file","ok":false,"error":{"code","message","offset","path","hint"}}\n(entry is a hex string; pie: a PIE, static or dynamic, not a library)',
 });
 
 export function inspectJson(file: string, i: ElfInfo): Record<string, unknown> {

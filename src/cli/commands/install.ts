@@ -40,9 +40,10 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     'binfmt-dir': binfmtDirOption('binfmt_misc mount, mounted when it is not'),
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
   },
-  json: `one line per item: {"name","target","status","reason","interpreter","flags",
-"register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}`,
-  notes: 'Status per item: installed, unchanged, replaced, skipped, failed. Exit 1 if any failed.',
+  json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}',
+  notes: `
+Status per item: installed, unchanged, replaced, skipped, failed.
+Exit 1 if any failed.`,
 });
 
 export async function run(argv: string[], io: Io): Promise<number> {

@@ -30,7 +30,7 @@ Predict what the kernel does with each registration string: accepted
 An F rule's interpreter is opened the way the kernel opens it (relative
 paths against the current directory). Lint findings are printed too.
 Exit 0 when every input is valid.`,
-'one line per input in order:\n{"source","valid","errno"?,"message","entry"?,"register"?,"lint":[...]}');
+'one line per input in order: {"source","valid","errno"?,"message","entry"?,"register"?,"lint":[...]}');
 
 const lintCommand = inputCommand('rule lint', `
 Findings for valid rules, each with a reason and a fix: matches host
@@ -44,14 +44,15 @@ const deriveCommand = defineCommand({
   description: `
 Build the rule for a sample binary: magic from its ELF identification
 and header (first 20 bytes; 32-bit MIPS adds the e_flags ABI bit), mask
-relaxing OSABI, ABI version and the EXEC/DYN bit. Prints the register line.`,
+relaxing OSABI, ABI version and the EXEC/DYN bit. Prints the register
+line.`,
   positionals: [{ name: 'FILE', required: true, complete: 'file' }],
   options: {
     name: { type: 'string', value: 'N', description: 'entry name (default qemu-<target>)' },
     interpreter: { type: 'string', value: 'PATH', complete: 'file', description: "emulator path (default the target's emulator in /usr/bin)" },
     flags: { type: 'string', value: 'FLAGS', default: 'F', description: 'binfmt_misc flags, letters from POCF' },
   },
-  json: 'one object: {"file","target","line","entry","lint",\n"rule":{"name","type","offset","magic","mask","interpreter","flags"}}',
+  json: 'one object: {"file","target","line","entry","lint","rule":{"name","type","offset","magic","mask","interpreter","flags"}}',
 });
 
 export const command = defineCommand({

@@ -22,12 +22,7 @@ multi-platform index. Nothing is written to disk.`,
     expect: { type: 'string', value: 'TARGET', complete: 'target', description: 'list every ELF file of another architecture (default for images: the platform the image declares); exit 1 if any' },
     list: { type: 'boolean', description: 'print every mismatching file (default: the first 20)' },
   },
-  json: `one line per scanned unit: {"path","kind","image","platform",
-"expect","files","elfFiles","targets":{NAME:{"count","class",
-"byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path",
-"present","count","targets"}],"emulators","mismatches":[{"file",
-"target"}],"errors":{"unreadable","invalidElf","special",
-"unsafePaths"},"seconds"}`,
+  json: 'one line per scanned unit: {"path","kind","image","platform","expect","files","elfFiles","targets":{NAME:{"count","class","byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path","present","count","targets"}],"emulators","mismatches":[{"file","target"}],"errors":{"unreadable","invalidElf","special","unsafePaths"},"seconds"}',
 });
 
 function human(io: Io, r: ScanReport, list: boolean): void {

@@ -19,11 +19,7 @@ instance per user namespace: 6.7).`,
   options: {
     'binfmt-dir': binfmtDirOption(),
   },
-  json: `ONE object: {"binfmtDir","mounted","global","machine",
-"kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},
-"entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask",
-           "extension","interpreter","interpreterExists","interpreterStatic","pinned",
-           "flags","shadowedBy"}]}`,
+  json: 'ONE object: {"binfmtDir","mounted","global","machine","kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},"entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask","extension","interpreter","interpreterExists","interpreterStatic","pinned","flags","shadowedBy"}]}',
   notes: 'Exit 0 (also when binfmt_misc is not mounted: "mounted": false).',
 });
 

@@ -2,7 +2,7 @@
 // through binfmt_misc and reports which handler ran it and how.
 import { spawnSync } from 'node:child_process';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../host/kernel.js';
@@ -23,7 +23,7 @@ report the handler used, the interpreter, the result and the time.
 
 Without TARGET: every foreign target xarch has a probe for that has an
 emulator on this machine or a handler registered.
-Probes: ${PROBE_TARGETS.join(' ')}`,
+${wrap('Probes: ', PROBE_TARGETS.join(' '), '  ')}`,
   positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
   options: {
     sandbox: { type: 'boolean', description: 'test in a private binfmt_misc instance of a new user namespace (Linux 6.7+): register handlers for every emulator found there, run the probes, leave nothing behind. Needs no root and changes nothing on the host.' },
@@ -32,8 +32,7 @@ Probes: ${PROBE_TARGETS.join(' ')}`,
     image: { type: 'string', value: 'IMG', description: "with --engine: a local image to run 'uname -m' in" },
     timeout: { type: 'string', value: 'MS', description: 'per probe (default 20000; 120000 with --engine)' },
   },
-  json: `one line per target: {"target","ok","result","entry",
-"interpreter","flags","exitCode","signal","stdout","ms","error"}`,
+  json: 'one line per target: {"target","ok","result","entry","interpreter","flags","exitCode","signal","stdout","ms","error"}',
   notes: `
 Results: ok, native (host CPU), no-handler (exec format error),
 interpreter-missing, wrong-output, crashed, timeout, no-probe.

@@ -21,10 +21,7 @@ matches, the nearest entries are shown with the first byte that differs.`,
   options: {
     'binfmt-dir': binfmtDirOption('the binfmt_misc mount to read'),
   },
-  json: `one line per file:
-{"file","entry":name|null,"interpreter","flags","reason",
- "nearMisses":[{"name","reason","firstDiff":{"offset","fileByte","magicByte","mask"}}],
- "skipped":[disabled entries passed over]}`,
+  json: 'one line per file: {"file","entry":name|null,"interpreter","flags","reason","nearMisses":[{"name","reason","firstDiff":{"offset","fileByte","magicByte","mask"}}],"skipped":[disabled entries passed over]}',
   notes: `
 Registration order comes from the raw readdir order of the binfmt_misc
 directory, which on Linux 6.x lists the newest entry first.
