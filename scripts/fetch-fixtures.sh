@@ -34,4 +34,14 @@ for a in $ARCHES; do
   mkdir -p "$root/tmp" "$root/proc" "$root/dev" "$root/sys" "$root/etc"
   if [ $ok = 1 ]; then touch "$DEST/$a/.done"; else status=1; fi
 done
+# Host tools the tests compare against without installing them (installing
+# binfmt-support would enable its formats in the machine's global instance):
+# unpacked, never configured.
+tools="$DEST/tools"
+if [ ! -x "$tools/binfmt-support/usr/sbin/update-binfmts" ]; then
+  mkdir -p "$tools"
+  (cd "$tools" && rm -f binfmt-support_*.deb && apt-get download -qq binfmt-support >/dev/null 2>&1) &&
+    dpkg -x "$tools"/binfmt-support_*.deb "$tools/binfmt-support" ||
+    echo "fetch-fixtures: could not fetch binfmt-support (the update-binfmts comparison will skip)" >&2
+fi
 exit 0

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, inSandbox, needSandbox } from './helpers/env.js';
+import { CLI, FIXTURES, inSandbox, needSandbox } from './helpers/env.js';
 import { getFormat } from '../src/formats/registry.js';
 import { droppedFlags } from '../src/formats/format.js';
 import { parseRegister, renderRegister, type Rule } from '../src/core/rule.js';
@@ -63,6 +63,8 @@ test('export --out-dir: exact mode under umask 077, stale temporary files of dea
 function updateBinfmts(): string | undefined {
   const env = process.env.XARCH_UPDATE_BINFMTS;
   if (env) return env;
+  const unpacked = path.join(FIXTURES, 'tools/binfmt-support/usr/sbin/update-binfmts');
+  if (existsSync(unpacked)) return unpacked;
   const r = spawnSync('sh', ['-c', 'command -v update-binfmts'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }

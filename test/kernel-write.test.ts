@@ -1,26 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { inSandbox, needSandbox, REPO } from './helpers/env.js';
+import { needSandbox } from './helpers/env.js';
+import { errorOf, runInSandbox, valueOf, type RuleSpec } from './helpers/in-sandbox.js';
 import { mountErrno, registerError } from '../src/host/kernel.js';
 import { kernelFeatures } from '../src/core/kernel-version.js';
 import { getTarget } from '../src/core/arch.js';
 import { ruleFromTarget } from '../src/core/rule.js';
-
-const KERNEL = path.join(REPO, 'dist/src/host/kernel.js');
-const RULE = path.join(REPO, 'dist/src/core/rule.js');
-const ARCH = path.join(REPO, 'dist/src/core/arch.js');
-
-/** Run an ES module snippet inside a private instance; it prints one JSON value. */
-function sandboxEval(code: string, setup?: string): unknown {
-  const prelude = `import * as K from ${JSON.stringify(KERNEL)}; import * as R from ${JSON.stringify(RULE)}; import * as A from ${JSON.stringify(ARCH)};
-const D = process.env.XARCH_SANDBOX_BINFMT;
-const tryIt = (f) => { try { return f(); } catch (e) { return { code: e.code, errno: e.errno, message: e.message, hint: e.hint }; } };
-`;
-  const r = inSandbox([process.execPath, '--input-type=module', '-e', prelude + code], setup === undefined ? {} : { setup });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
 
 test('kernelFeatures by release', () => {
   const table: [string, boolean, boolean, boolean][] = [
@@ -51,54 +36,50 @@ test('mountErrno maps mount(8) messages', () => {
 });
 
 test('registerRule/setEntryEnabled/removeEntry/setGlobalEnabled against the kernel', { skip: needSandbox() }, () => {
-  const out = sandboxEval(`
-const t = A.getTarget('aarch64');
-const rule = R.ruleFromTarget(t, { interpreter: '/usr/bin/qemu-aarch64-static', flags: 'F' });
-const first = K.registerRule(D, rule);
-const again = tryIt(() => K.registerRule(D, rule));
-const off = K.setEntryEnabled(D, rule.name, false);
-const on = K.setEntryEnabled(D, rule.name, true);
-const g0 = K.setGlobalEnabled(D, false); const g1 = K.setGlobalEnabled(D, true);
-const missingF = tryIt(() => K.registerRule(D, { ...rule, name: 'm', interpreter: '/nonexistent/qemu' }));
-const dirF = tryIt(() => K.registerRule(D, { ...rule, name: 'd', interpreter: '/usr/bin' }));
-const bad = tryIt(() => K.registerRule(D, { ...rule, name: 'a/b' }));
-const removed = K.removeEntry(D, rule.name);
-const removedAgain = K.removeEntry(D, rule.name);
-const missingEnable = tryIt(() => K.setEntryEnabled(D, 'nope', true));
-console.log(JSON.stringify({ same: R.sameRule(first.rule, rule), firstEnabled: first.enabled, again, off: off.enabled, on: on.enabled, g0, g1,
-  missingF, dirF, bad, removed, removedAgain, missingEnable, left: K.listEntryNames(D) }));
-`) as Record<string, any>;
-  assert.equal(out.same, true);
-  assert.equal(out.firstEnabled, true);
-  assert.equal(out.again.code, 'BINFMT_EXISTS');
-  assert.deepEqual([out.off, out.on, out.g0, out.g1], [false, true, 'disabled', 'enabled']);
-  assert.deepEqual([out.missingF.code, out.missingF.errno], ['EMULATOR_NOT_FOUND', 'ENOENT']);
-  assert.deepEqual([out.dirF.code, out.dirF.errno], ['EMULATOR_UNSAFE', 'EACCES']);
-  assert.deepEqual([out.bad.code, out.bad.errno], ['RULE_INVALID', 'EINVAL']);
-  assert.match(out.bad.hint, /F needs Linux 4\.8/);
-  assert.deepEqual([out.removed, out.removedAgain], [true, false]);
-  assert.equal(out.missingEnable.code, 'PATH_NOT_FOUND');
-  assert.deepEqual(out.left, []);
+  const rule: RuleSpec = { target: 'aarch64', interpreter: '/usr/bin/qemu-aarch64-static', flags: 'F' };
+  const name = 'qemu-aarch64';
+  const { outcomes: o } = runInSandbox([
+    ['registerRule', rule],
+    ['registerRule', rule],
+    ['setEntryEnabled', { name, enabled: false }],
+    ['setEntryEnabled', { name, enabled: true }],
+    ['setGlobalEnabled', { enabled: false }],
+    ['setGlobalEnabled', { enabled: true }],
+    ['registerRule', { ...rule, name: 'm', interpreter: '/nonexistent/qemu' }],
+    ['registerRule', { ...rule, name: 'd', interpreter: '/usr/bin' }],
+    ['registerRule', { ...rule, name: 'a/b' }],
+    ['removeEntry', { name }],
+    ['removeEntry', { name }],
+    ['setEntryEnabled', { name: 'nope', enabled: true }],
+    ['listEntryNames'],
+  ]);
+  const [first, again, off, on, g0, g1, missingF, dirF, bad, removed, removedAgain, missingEnable, left] = o;
+  assert.equal(valueOf(first).sameAsGiven, true);
+  assert.equal(valueOf(first).enabled, true);
+  assert.equal(errorOf(again).code, 'BINFMT_EXISTS');
+  assert.deepEqual([valueOf(off), valueOf(on), valueOf(g0), valueOf(g1)], [false, true, 'disabled', 'enabled']);
+  assert.deepEqual([errorOf(missingF).code, errorOf(missingF).errno], ['EMULATOR_NOT_FOUND', 'ENOENT']);
+  assert.deepEqual([errorOf(dirF).code, errorOf(dirF).errno], ['EMULATOR_UNSAFE', 'EACCES']);
+  assert.deepEqual([errorOf(bad).code, errorOf(bad).errno], ['RULE_INVALID', 'EINVAL']);
+  assert.match(errorOf(bad).hint ?? '', /F needs Linux 4\.8/);
+  assert.deepEqual([valueOf(removed), valueOf(removedAgain)], [true, false]);
+  assert.equal(errorOf(missingEnable).code, 'PATH_NOT_FOUND');
+  assert.deepEqual(valueOf(left), []);
 });
 
 test('registerRule on a read-only instance → READ_ONLY (EROFS)', { skip: needSandbox() }, () => {
-  const out = sandboxEval(`
-const rule = R.ruleFromTarget(A.getTarget('aarch64'), { interpreter: '/usr/bin/qemu-aarch64-static', flags: '' });
-console.log(JSON.stringify(tryIt(() => K.registerRule(D, rule))));
-`, 'mount -o remount,ro "$XARCH_SANDBOX_BINFMT"') as Record<string, any>;
-  assert.deepEqual([out.code, out.errno], ['READ_ONLY', 'EROFS']);
+  const { outcomes: [ro] } = runInSandbox([['registerRule', { target: 'aarch64', interpreter: '/usr/bin/qemu-aarch64-static', flags: '' }]], { setup: 'mount -o remount,ro "$XARCH_SANDBOX_BINFMT"' });
+  assert.deepEqual([errorOf(ro).code, errorOf(ro).errno], ['READ_ONLY', 'EROFS']);
 });
 
 test('ensureMounted: mounts when not mounted, no-op when mounted, typed error for a missing dir', { skip: needSandbox() }, () => {
-  const out = sandboxEval(`
-const a = K.ensureMounted(D);
-const missing = tryIt(() => K.ensureMounted('/nonexistent-xarch-dir'));
-console.log(JSON.stringify({ a, missing }));
-`, 'umount "$XARCH_SANDBOX_BINFMT"; test -e "$XARCH_SANDBOX_BINFMT/register" && exit 3') as Record<string, any>;
-  assert.deepEqual(out.a, { dir: '/proc/sys/fs/binfmt_misc', mounted: true });
-  assert.equal(out.missing.code, 'BINFMT_NOT_MOUNTED');
-  const again = sandboxEval(`console.log(JSON.stringify(K.ensureMounted(D)));`) as Record<string, any>;
-  assert.equal(again.mounted, false);
+  const { outcomes: [a, missing] } = runInSandbox([['ensureMounted', {}], ['ensureMounted', { dir: '/nonexistent-xarch-dir' }]], {
+    setup: 'umount "$XARCH_SANDBOX_BINFMT"; test -e "$XARCH_SANDBOX_BINFMT/register" && exit 3',
+  });
+  assert.deepEqual(valueOf(a), { dir: '/proc/sys/fs/binfmt_misc', mounted: true });
+  assert.equal(errorOf(missing).code, 'BINFMT_NOT_MOUNTED');
+  const { outcomes: [again] } = runInSandbox([['ensureMounted', {}]]);
+  assert.equal(valueOf(again).mounted, false);
 });
 
 test('registerError maps errno to meaning', () => {

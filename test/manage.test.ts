@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, REPO, asUser, fixtureRoot, inSandbox, needFixture, needSandbox, needTestUser } from './helpers/env.js';
+import { CLI, asUser, fixtureRoot, inSandbox, needFixture, needSandbox, needTestUser } from './helpers/env.js';
+import { parseOutcomes, stepsCommand, valueOf, type Step } from './helpers/in-sandbox.js';
 import { ruleFromTarget, type Rule } from '../src/core/rule.js';
-import { conflictsFor, interpreterProblem, isOurs, selectEntries, servedTargets } from '../src/manage/manage.js';
+import { conflictsFor, isOurs, servedTargets } from '../src/manage/ownership.js';
+import { interpreterProblem } from '../src/manage/interpreter-safety.js';
+import { selectEntries } from '../src/manage/select.js';
 import { getTarget, targetForEntryName } from '../src/core/arch.js';
 import type { LiveEntry } from '../src/core/match.js';
 
@@ -181,18 +184,18 @@ test('refusals: host family, dynamic emulator with F, world-writable directory, 
     mkdirSync(dyn);
     copyFileSync(process.execPath, path.join(dyn, 'qemu-riscv64')); // a dynamic ELF under an emulator's name
     chmodSync(path.join(dyn, 'qemu-riscv64'), 0o755);
-    const lib = path.join(REPO, 'dist/src/manage/manage.js');
-    const code = `import * as M from ${JSON.stringify(lib)}; import * as R from ${JSON.stringify(path.join(REPO, 'dist/src/core/rule.js'))}; import * as A from ${JSON.stringify(path.join(REPO, 'dist/src/core/arch.js'))};
-const t = A.getTarget('aarch64');
-const dynItems = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(dyn)}], path: '' }, flags: 'OF' });
-const dynDefault = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(dyn)}], path: '' } });
-const rules = M.installRules([
-  R.ruleFromTarget(t, { name: 'rel', interpreter: 'qemu-aarch64-static', flags: '' }),
-  R.ruleFromTarget(t, { name: 'wrap', interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P', flags: 'F' }),
-  R.ruleFromTarget(A.getTarget('x86_64'), { name: 'host', interpreter: '/usr/bin/qemu-x86_64-static', flags: 'F' }),
-]);
-console.log(JSON.stringify({ dynItems, dynDefault, rules }));`;
-    const r2 = inSandbox(['sh', '-c', `$X install x86_64 --json; echo "rc=$?"; $X install arm64 --dir ${ww} --json; echo "rc=$?"; ${process.execPath} --input-type=module -e "$CODE"; echo; ls ${B}`], { env: { ...process.env, X, CODE: code } });
+    const steps = [
+      ['installTargets', { request: { targets: ['riscv64'] }, options: { emulatorSearch: { dirs: [dyn], path: '' }, flags: 'OF' } }],
+      ['installTargets', { request: { targets: ['riscv64'] }, options: { emulatorSearch: { dirs: [dyn], path: '' } } }],
+      ['installRules', {
+        rules: [
+          { target: 'aarch64', name: 'rel', interpreter: 'qemu-aarch64-static', flags: '' },
+          { target: 'aarch64', name: 'wrap', interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P', flags: 'F' },
+          { target: 'x86_64', name: 'host', interpreter: '/usr/bin/qemu-x86_64-static', flags: 'F' },
+        ],
+      }],
+    ] satisfies Step[];
+    const r2 = inSandbox(['sh', '-c', `$X install x86_64 --json; echo "rc=$?"; $X install arm64 --dir ${ww} --json; echo "rc=$?"; ${stepsCommand(steps)}; echo; ls ${B}`], { env: { ...process.env, X } });
     assert.equal(r2.status, 0, r2.stderr);
     const lines = r2.stdout.split('\n');
     const host = JSON.parse(lines[0]!);
@@ -202,12 +205,12 @@ console.log(JSON.stringify({ dynItems, dynDefault, rules }));`;
     assert.deepEqual([wwItem.status, wwItem.error.code], ['failed', 'EMULATOR_UNSAFE']);
     assert.match(wwItem.reason, /writable by group or others/);
     assert.equal(lines[3], 'rc=1');
-    const lib2 = JSON.parse(lines[4]!);
-    assert.deepEqual([lib2.dynItems[0].status, lib2.dynItems[0].error.code], ['failed', 'EMULATOR_UNSAFE']);
-    assert.match(lib2.dynItems[0].reason, /dynamically linked/);
+    const [dynItems, dynDefault, rules] = parseOutcomes(lines[4]!, steps).map(valueOf);
+    assert.deepEqual([dynItems![0]!.status, dynItems![0]!.error!.code], ['failed', 'EMULATOR_UNSAFE']);
+    assert.match(dynItems![0]!.reason!, /dynamically linked/);
     // without --flags the default leaves F out for a dynamic emulator, and registers
-    assert.deepEqual([lib2.dynDefault[0].status, lib2.dynDefault[0].flags], ['installed', 'O']);
-    assert.deepEqual(lib2.rules.map((i: any) => [i.name, i.status, i.error?.code]), [
+    assert.deepEqual([dynDefault![0]!.status, dynDefault![0]!.flags], ['installed', 'O']);
+    assert.deepEqual(rules!.map((i) => [i.name, i.status, i.error?.code]), [
       ['rel', 'failed', 'EMULATOR_UNSAFE'], ['wrap', 'failed', 'EMULATOR_UNSAFE'], ['host', 'failed', 'HOST_FAMILY'],
     ]);
     assert.deepEqual(r2.stdout.trim().split('\n').slice(-3).sort(), ['qemu-riscv64', 'register', 'status']);
@@ -327,16 +330,15 @@ test('install re-enables its own disabled entry; --force allows F with a dynamic
     chmodSync(tmp, 0o755);
     copyFileSync(process.execPath, path.join(tmp, 'qemu-riscv64'));
     chmodSync(path.join(tmp, 'qemu-riscv64'), 0o755);
-    const code = `import * as M from ${JSON.stringify(path.join(REPO, 'dist/src/manage/manage.js'))};
-const items = await M.installTargets({ targets: ['riscv64'] }, { emulatorSearch: { dirs: [${JSON.stringify(tmp)}], path: '' }, flags: 'OF', force: true });
-console.log(JSON.stringify(items[0]));`;
-    const r = inSandbox(['sh', '-c', `$X install arm64 --json >/dev/null; $X disable arm64 >/dev/null; $X install arm64 --json; head -1 ${B}/qemu-aarch64; ${process.execPath} --input-type=module -e "$CODE"`], { env: { ...process.env, X, CODE: code } });
+    const steps = [['installTargets', { request: { targets: ['riscv64'] }, options: { emulatorSearch: { dirs: [tmp], path: '' }, flags: 'OF', force: true } }]] satisfies Step[];
+    const r = inSandbox(['sh', '-c', `$X install arm64 --json >/dev/null; $X disable arm64 >/dev/null; $X install arm64 --json; head -1 ${B}/qemu-aarch64; ${stepsCommand(steps)}`], { env: { ...process.env, X } });
     assert.equal(r.status, 0, r.stderr);
-    const [again, forced] = jsonLines(r.stdout);
+    const [again] = jsonLines(r.stdout);
+    const forced = valueOf(parseOutcomes(r.stdout, steps)[0])[0]!;
     assert.deepEqual([again.status, again.reason], ['replaced', 'identical but disabled: enabled it']);
     assert.match(r.stdout, /^enabled$/m);
     assert.deepEqual([forced.status, forced.flags], ['installed', 'OF']);
-    assert.match(forced.warnings.join(' '), /dynamically linked emulator/);
+    assert.match(forced.warnings!.join(' '), /dynamically linked emulator/);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -3,8 +3,8 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from './io.js';
 import { defineCommand, parseCommand } from './options.js';
 import { binfmtDirOption } from './common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
-import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/manage.js';
-import { loadPersistHooks, summary } from './manage-common.js';
+import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/change.js';
+import { persistHooks, summary } from './manage-common.js';
 
 /** The declaration uninstall, enable and disable share (src/cli/commands/{uninstall,enable,disable}.ts). */
 export function changeCommand(verb: 'uninstall' | 'enable' | 'disable') {
@@ -35,10 +35,7 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
   const { values, positionals } = parseCommand(changeCommand(verb), argv);
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
-  if (verb === 'uninstall') {
-    const hooks = await loadPersistHooks(values['etc-dir']);
-    if (hooks) opts.persist = hooks;
-  }
+  if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);
   const items: ChangeItem[] = verb === 'uninstall' ? uninstall(positionals, opts) : setEnabled(positionals, verb === 'enable', opts);
   for (const it of items) {
     if (values.json) {

@@ -1,37 +1,16 @@
-// Shared by install/uninstall/enable/disable: persistence hooks (loaded from
-// src/persist.ts when this build has it) and item rendering.
-import { XarchError } from '../core/errors.js';
-import type { PersistHooks } from '../manage/manage.js';
-import type { Rule } from '../core/rule.js';
+// Shared by install/uninstall/enable/disable: persistence hooks bound to
+// --etc-dir, and item rendering.
+import type { PersistHooks } from '../manage/options.js';
+import { removePersisted, writePersisted } from '../persist/persist.js';
 import type { Io } from './io.js';
 
-// A variable specifier: the persistence module is owned by another part of
-// xarch and loaded only when --persist (or uninstall) needs it.
-const PERSIST_MODULE = '../persist/persist.js';
-
-interface PersistModule {
-  writePersisted(rule: Rule, opts: { etcDir?: string }): string | void;
-  removePersisted(name: string, opts: { etcDir?: string }): string | boolean | void;
-}
-
-/** Hooks bound to etcDir, or null when this build has no persistence module. */
-export async function loadPersistHooks(etcDir: string | undefined): Promise<PersistHooks | null> {
-  let mod: Partial<PersistModule>;
-  try {
-    mod = (await import(PERSIST_MODULE)) as Partial<PersistModule>;
-  } catch {
-    return null;
-  }
-  if (typeof mod.writePersisted !== 'function' || typeof mod.removePersisted !== 'function') return null;
+/** Persistence hooks writing and removing <etcDir>/binfmt.d/<name>.conf (default /etc). */
+export function persistHooks(etcDir: string | undefined): PersistHooks {
   const opts = etcDir === undefined ? {} : { etcDir };
   return {
-    write: (rule) => mod.writePersisted!(rule, opts),
-    remove: (name) => mod.removePersisted!(name, opts),
+    write: (rule) => writePersisted(rule, opts),
+    remove: (name) => removePersisted(name, opts),
   };
-}
-
-export function persistUnavailable(): XarchError {
-  return new XarchError('INTERNAL', '--persist is not available in this build (no persistence module)', { hint: "use 'xarch export --format binfmt.d' instead" });
 }
 
 /** "3 installed, 1 unchanged" */

@@ -7,32 +7,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TARGETS, type Target } from '../core/arch.js';
-import { kernelAtLeast } from '../core/kernel-version.js';
+import { honoursP, type Emulator } from './emulator.js';
 import { readElfFile } from '../host/file.js';
-
-export interface Emulator {
-  /** Catalogue target name (src/arch.ts). */
-  target: string;
-  /** QEMU CPU name (qemu-<cpu>). */
-  cpu: string;
-  /** Path as found (for a wrapper: the wrapper's own path, which is what gets registered). */
-  path: string;
-  /** static/dynamic: from the emulator's ELF header; wrapper: Debian's <cpu>-binfmt-P name. */
-  kind: 'static' | 'dynamic' | 'wrapper';
-  /** The file that finally runs has no PT_INTERP (safe to pin with F). */
-  static: boolean;
-  /** `qemu-x --version` first line's version ("7.2.22 (Debian …)"), or null when not asked for / unknown. */
-  version: string | null;
-  /**
-   * Honours P when registered with this path: a Debian `-binfmt-P` wrapper
-   * always does (QEMU reads its own argv[0]); otherwise QEMU >= 6.0 reads
-   * AT_FLAGS_PRESERVE_ARGV0 from the auxv, which Linux >= 5.12 sets.
-   * False when the version is unknown.
-   */
-  preserveArgv0: boolean;
-  /** For a wrapper: the real emulator it links to. */
-  via?: string;
-}
 
 export interface FindOptions {
   /** PATH to search (default process.env.PATH). */
@@ -69,7 +45,7 @@ export function parseEmulatorName(base: string): { cpu: string; wrapper: boolean
 
 /**
  * Is an ELF file statically linked (no PT_INTERP; static-pie counts)? Reads
- * only the headers (src/elf-file.ts). null when it is not a readable ELF file.
+ * only the headers (src/host/file.ts). null when it is not a readable ELF file.
  */
 export function elfIsStatic(file: string): boolean | null {
   try {
@@ -132,27 +108,6 @@ export async function withVersions(emulators: Emulator[], kernelRelease = os.rel
     const version = results.get(runPath(e)) ?? null;
     return { ...e, version, preserveArgv0: honoursP(e.kind, version, kernelRelease) };
   });
-}
-
-/** QEMU major.minor from a version string. */
-export function qemuVersion(version: string | null): [number, number] | null {
-  const m = version ? /^(\d+)\.(\d+)/.exec(version) : null;
-  return m ? [Number(m[1]), Number(m[2])] : null;
-}
-
-/**
- * Does an emulator honour P? Debian's wrapper name always works (Debian's
- * patch "linux-user: handle binfmt-misc P flag as a separate exe name").
- * Upstream QEMU 6.0 reads AT_FLAGS_PRESERVE_ARGV0 from the auxv
- * (linux-user/main.c), which the kernel sets with P since Linux 5.12.
- * Verified on this project's machine: QEMU 7.2 + Linux 6.18 preserve argv[0]
- * under both paths (test/emulators.test.ts).
- */
-export function honoursP(kind: Emulator['kind'], version: string | null, kernelRelease: string): boolean {
-  if (kind === 'wrapper') return true;
-  const v = qemuVersion(version);
-  if (!v) return false;
-  return v[0] >= 6 && kernelAtLeast(kernelRelease, 5, 12);
 }
 
 function listDir(dir: string): string[] {
@@ -223,26 +178,4 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
     }
   }
   return out;
-}
-
-/**
- * The emulator to register for a target: static first (F pins it and it
- * needs no libraries inside chroots), then one that honours P, then a plain
- * path over a wrapper (what the user sees in `status`), then search order.
- */
-export function bestEmulator(target: string, emulators: readonly Emulator[]): Emulator | undefined {
-  const score = (e: Emulator) => (e.static ? 4 : 0) + (e.preserveArgv0 ? 2 : 0) + (e.kind !== 'wrapper' ? 1 : 0);
-  let best: Emulator | undefined;
-  for (const e of emulators) {
-    if (e.target !== target) continue;
-    if (!best || score(e) > score(best)) best = e;
-  }
-  return best;
-}
-
-/** How to get emulators, for messages when none is found. */
-export function emulatorHint(): string {
-  return 'install QEMU user-mode emulators: apt-get install qemu-user-static (Debian, Ubuntu); ' +
-    'dnf install qemu-user-static (Fedora); apk add qemu-<cpu> (Alpine, e.g. qemu-aarch64); ' +
-    'pacman -S qemu-user-static (Arch); or name a directory with --dir';
 }

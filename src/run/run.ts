@@ -11,7 +11,8 @@ import { XarchError } from '../core/errors.js';
 export { resolveInRoot };
 import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
-import { bestEmulator, emulatorHint, findEmulators, type Emulator, type FindOptions } from '../emulators/discover.js';
+import { findEmulators, type FindOptions } from '../emulators/discover.js';
+import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
 
 export interface RunRequest {
   program: string;

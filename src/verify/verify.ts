@@ -10,7 +10,8 @@ import { getTarget, isHostTarget, resolveTarget, TARGETS } from '../core/arch.js
 import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries, isMounted } from '../host/kernel.js';
 import { whichEntry } from '../core/match.js';
 import { buildExecHelper, buildProbe, EXEC_HELPER_MARKER, hasProbe, PROBE_EXIT, probeMessage } from '../core/probe.js';
-import { findEmulators, type Emulator } from '../emulators/discover.js';
+import { findEmulators } from '../emulators/discover.js';
+import type { Emulator } from '../emulators/emulator.js';
 import type { LiveEntry } from '../core/match.js';
 
 export type VerifyResultKind =

@@ -3,7 +3,7 @@ import { EXIT_FAILURE, EXIT_OK, jsonLine, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
-import { installRules } from '../../manage/manage.js';
+import { installRules } from '../../manage/install.js';
 import { readConfig } from '../../persist/config.js';
 import { summary, warnLines } from '../manage-common.js';
 

@@ -2,7 +2,8 @@
 import { EXIT_OK, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { XarchError } from '../../core/errors.js';
-import { DEFAULT_EMULATOR_DIRS, bestEmulator, emulatorHint, findEmulators, withVersions } from '../../emulators/discover.js';
+import { DEFAULT_EMULATOR_DIRS, findEmulators, withVersions } from '../../emulators/discover.js';
+import { bestEmulator, emulatorHint } from '../../emulators/emulator.js';
 
 export const command = defineCommand({
   name: 'emulators',

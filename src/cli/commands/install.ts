@@ -4,9 +4,9 @@ import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { XarchError } from '../../core/errors.js';
-import { emulatorHint } from '../../emulators/discover.js';
-import { installTargets, type InstallOptions } from '../../manage/manage.js';
-import { loadPersistHooks, persistUnavailable, summary, warnLines } from '../manage-common.js';
+import { emulatorHint } from '../../emulators/emulator.js';
+import { installTargets, type InstallOptions } from '../../manage/install.js';
+import { persistHooks, summary, warnLines } from '../manage-common.js';
 
 export const command = defineCommand({
   name: 'install',
@@ -58,11 +58,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     opts.flags = values.flags;
   }
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
-  if (values.persist) {
-    const hooks = await loadPersistHooks(values['etc-dir']);
-    if (!hooks) throw persistUnavailable();
-    opts.persist = hooks;
-  }
+  if (values.persist) opts.persist = persistHooks(values['etc-dir']);
   const items = await installTargets({ targets: positionals }, opts);
   if (items.length === 0) {
     throw new XarchError('EMULATOR_NOT_FOUND', 'no QEMU emulator found for any foreign target', { hint: emulatorHint() });

@@ -3,7 +3,7 @@ import { EXIT_OK, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
-import { status } from '../../manage/manage.js';
+import { status } from '../../manage/status.js';
 import { displayBytes } from '../../core/rule.js';
 
 export const command = defineCommand({

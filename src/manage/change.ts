@@ -1,0 +1,99 @@
+// uninstall, enable, disable: change selected live entries (src/manage/select.ts)
+// through src/host/kernel.ts and report what the kernel did, item by item.
+import { XarchError } from '../core/errors.js';
+import type { LiveEntry } from '../core/match.js';
+import { DEFAULT_BINFMT_DIR, isMounted, readEntry, readLiveEntries, removeEntry, setEntryEnabled } from '../host/kernel.js';
+import { asXarchError, errorJson, type ItemError, type ManageOptions, type PersistHooks } from './options.js';
+import { selectEntries } from './select.js';
+
+export type ChangeStatus = 'removed' | 'enabled' | 'disabled' | 'unchanged' | 'absent' | 'skipped' | 'failed';
+
+export interface ChangeItem {
+  name: string;
+  arg?: string;
+  status: ChangeStatus;
+  reason?: string;
+  /** State read back from the kernel after the write. */
+  enabled?: boolean | null;
+  persistedRemoved?: string | boolean;
+  error?: ItemError;
+}
+
+export interface ChangeOptions extends ManageOptions {
+  force?: boolean;
+  dryRun?: boolean;
+  persist?: PersistHooks;
+}
+
+/** Live entries; an unmounted instance has none (uninstall) or is an error (enable/disable). */
+function liveEntries(dir: string, unmountedIsEmpty: boolean): LiveEntry[] {
+  if (!isMounted(dir)) {
+    if (unmountedIsEmpty) return [];
+    throw new XarchError('BINFMT_NOT_MOUNTED', `binfmt_misc is not mounted at ${dir}`, { path: dir, hint: "nothing is registered; 'xarch install' mounts it and registers handlers" });
+  }
+  return readLiveEntries(dir);
+}
+
+/** Remove entries (default: all of xarch's). */
+export function uninstall(args: readonly string[], opts: ChangeOptions = {}): ChangeItem[] {
+  const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
+  const sel = selectEntries(args, liveEntries(dir, true), opts.force);
+  const items: ChangeItem[] = sel.problems.map((p) => ({ name: p.name ?? p.arg, arg: p.arg, status: p.status, reason: p.reason }));
+  for (const e of sel.entries) {
+    const item: ChangeItem = { name: e.name, status: 'failed' };
+    try {
+      if (opts.dryRun) {
+        Object.assign(item, { status: 'removed', reason: 'would remove' });
+      } else {
+        const gone = removeEntry(dir, e.name);
+        Object.assign(item, { status: gone ? 'removed' : 'absent', enabled: readEntry(dir, e.name)?.enabled ?? null, reason: gone ? 'removed' : 'already gone (removed concurrently)' });
+      }
+    } catch (err) {
+      const x = asXarchError(err);
+      Object.assign(item, { status: 'failed', reason: x.message, error: errorJson(x) });
+    }
+    items.push(item);
+  }
+  // Persisted configuration goes with the entry (and for absent targets too: uninstall means "not any more").
+  if (opts.persist && !opts.dryRun) {
+    for (const item of items) {
+      if (item.status !== 'removed' && item.status !== 'absent') continue;
+      try {
+        const r = opts.persist.remove(item.name);
+        if (r !== undefined && r !== false) item.persistedRemoved = r;
+      } catch (err) {
+        const x = asXarchError(err);
+        Object.assign(item, { status: 'failed', reason: `removing the persisted file failed: ${x.message}`, error: errorJson(x) });
+      }
+    }
+  }
+  return items;
+}
+
+/** Enable or disable entries (default: all of xarch's); reports the state read back. */
+export function setEnabled(args: readonly string[], enabled: boolean, opts: ChangeOptions = {}): ChangeItem[] {
+  const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
+  const sel = selectEntries(args, liveEntries(dir, false), opts.force);
+  const items: ChangeItem[] = sel.problems.map((p) => ({ name: p.name ?? p.arg, arg: p.arg, status: p.status === 'absent' ? 'failed' : p.status, reason: p.reason }));
+  const want: ChangeStatus = enabled ? 'enabled' : 'disabled';
+  for (const e of sel.entries) {
+    if (e.enabled === enabled) {
+      items.push({ name: e.name, status: 'unchanged', enabled, reason: `already ${want}` });
+      continue;
+    }
+    if (opts.dryRun) {
+      items.push({ name: e.name, status: want, enabled: e.enabled, reason: `would be ${want}` });
+      continue;
+    }
+    try {
+      const back = setEntryEnabled(dir, e.name, enabled);
+      items.push(back.enabled === enabled
+        ? { name: e.name, status: want, enabled: back.enabled }
+        : { name: e.name, status: 'failed', enabled: back.enabled, reason: `the kernel still reports it ${back.enabled ? 'enabled' : 'disabled'}` });
+    } catch (err) {
+      const x = asXarchError(err);
+      items.push({ name: e.name, status: 'failed', reason: x.message, error: errorJson(x) });
+    }
+  }
+  return items;
+}
