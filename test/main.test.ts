@@ -91,7 +91,8 @@ test('every command\'s help is generated from its declaration and lists every de
         if (o.name === 'help') continue;
         const value = o.value ? ` ${o.value}` : '';
         assert.match(io.stdout, new RegExp(`^ +${o.short ? `-${o.short}, ` : ''}--${o.name}${value}  +\\S`, 'm'), `${c.name} --${o.name} in its help`);
-        if (!c.usage.includes('[options]')) assert.match(c.usage, new RegExp(`--${o.name}\\b`), `${c.name} --${o.name} in its usage`);
+        const usage = c.usage.join('\n');
+        if (!usage.includes('[options]')) assert.match(usage, new RegExp(`--${o.name}\\b`), `${c.name} --${o.name} in its usage`);
       }
     }
   }

@@ -56,8 +56,11 @@ export interface ProgramArguments {
 export interface CommandDeclaration<O extends OptionDeclarations = OptionDeclarations> {
   /** As typed after 'xarch': 'install', or 'rule check' for a subcommand. */
   name: string;
-  /** The synopsis after 'xarch NAME', as written (a '\n' continues it on the next line), when the generated one says less. */
-  usage?: string;
+  /**
+   * The synopsis after 'xarch NAME', as written, when the generated one says
+   * less; one string per way to call the command, a '\n' continues one.
+   */
+  usage?: string | readonly string[];
   /** Paragraphs before the options table, as written. */
   description: string;
   positionals?: readonly Positional[];
@@ -233,35 +236,36 @@ function optionUsage(name: string, o: OptionDeclaration): string {
   return `[--${name} ${value}]${o.multiple ? '...' : ''}`;
 }
 
-/** The synopsis after 'xarch ', word by word: the declared one, or positionals and options in order. */
+/** The generated synopsis, word by word: positionals and options in declaration order. */
 function synopsisWords(c: CommandDeclaration): string[] {
-  if (c.usage !== undefined) return [c.name, ...c.usage.split(/\s+/)];
   const positionals = (c.positionals ?? []).map(positionalUsage);
   const options = Object.entries(c.options).filter(([, o]) => !o.hidden).map(([n, o]) => optionUsage(n, o));
   options.push('[--json]');
-  const words = c.program?.start === 'first-positional'
+  return c.program?.start === 'first-positional'
     ? [...positionals, ...options, c.program.usage]
     : [...positionals, ...options, ...(c.program ? [`[-- ${c.program.usage}]`] : [])];
-  return [c.name, ...words];
 }
 
-export function synopsis(c: CommandDeclaration): string {
-  return synopsisWords(c).join(' ');
+/** Each way to call the command, after 'xarch NAME ', on one line. */
+export function synopses(c: CommandDeclaration): string[] {
+  if (c.usage === undefined) return [synopsisWords(c).join(' ')];
+  return (typeof c.usage === 'string' ? [c.usage] : c.usage).map((u) => u.split(/\s+/).join(' '));
 }
 
 function usageLines(c: CommandDeclaration): string {
-  return (c.subcommands?.length ? c.subcommands : [c]).map((sub, i) => {
-    const lead = i === 0 ? 'Usage: xarch ' : '       xarch ';
-    if (sub.usage !== undefined) {
-      const [first, ...more] = sub.usage.split('\n');
-      return [`${lead}${sub.name} ${first}`, ...more.map((l) => ' '.repeat(lead.length + sub.name.length + 1) + l)].join('\n');
-    }
-    const words = synopsisWords(sub);
-    // Continuation lines line up after the command's name ('xarch rule derive ').
-    const nameWords = sub.name.split(' ').length;
-    const head = lead + words.slice(0, nameWords).join(' ');
-    return fill(words.slice(nameWords).map((w) => w + ' '), head + ' ', ' '.repeat(head.length + 1), WIDTH).join('\n');
-  }).join('\n') + '\n';
+  let first = true;
+  const lines = (c.subcommands?.length ? c.subcommands : [c]).flatMap((sub) => {
+    const declared = sub.usage === undefined ? undefined : typeof sub.usage === 'string' ? [sub.usage] : sub.usage;
+    return (declared ?? [null]).map((u) => {
+      const head = (first ? 'Usage: xarch ' : '       xarch ') + sub.name;
+      first = false;
+      // Continuation lines line up after the command's name ('xarch rule derive ').
+      const indent = ' '.repeat(head.length + 1);
+      if (u === null) return fill(synopsisWords(sub).map((w) => w + ' '), head + ' ', indent, WIDTH).join('\n');
+      return u.split('\n').map((l, i) => (i === 0 ? `${head} ${l}` : indent + l)).join('\n');
+    });
+  });
+  return lines.join('\n') + '\n';
 }
 
 function optionCell(name: string, o: OptionDeclaration): string {
@@ -332,7 +336,8 @@ export interface OptionSpec {
 export interface CommandSpec {
   name: string;
   summary: string | null;
-  usage: string;
+  /** Each way to call it, after 'xarch NAME '. */
+  usage: string[];
   description: string[];
   notes: string[];
   positionals: { name: string; repeatable: boolean; required: boolean; complete: Completion | null }[];
@@ -352,7 +357,7 @@ export function commandSpec(c: CommandDeclaration, summary: string | null = null
   return {
     name: c.name,
     summary,
-    usage: synopsis(c),
+    usage: synopses(c),
     description: paragraphs(c.description),
     notes: paragraphs(c.notes),
     positionals: (c.positionals ?? []).map((p) => ({ name: p.name, repeatable: !!p.repeatable, required: !!p.required, complete: p.complete ?? null })),
