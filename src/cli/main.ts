@@ -2,7 +2,8 @@
 // stays close to bare Node), and turns errors into one line and an exit code.
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, type Io } from './io.js';
-import { commandSpec, renderHelp, wantsHelp, type CommandDeclaration, type CommandSpec } from './options.js';
+// options.ts is imported when a command runs (its module needs it anyway), not for --version.
+import type { CommandDeclaration, CommandSpec } from './options.js';
 
 export interface CommandModule {
   /** Options, positionals and help text: see options.ts. */
@@ -48,6 +49,7 @@ export function version(): string {
 
 /** Every command's declaration as plain data (for completions and a man page); loads every command module. */
 export async function commandSpecs(): Promise<CommandSpec[]> {
+  const { commandSpec } = await import('./options.js');
   return Promise.all(Object.entries(COMMANDS).map(async ([name, c]) => {
     const { command } = await c.load();
     if (command.name !== name) throw new Error(`command table entry '${name}' loads the declaration of '${command.name}'`);
@@ -93,6 +95,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`xarch: command '${name}' is not available in this build: ${(e as Error).message}\n`);
     return EXIT_FAILURE;
   }
+  const { renderHelp, wantsHelp } = await import('./options.js');
   if (wantsHelp(mod.command, rest)) {
     io.out(renderHelp(mod.command));
     return EXIT_OK;
