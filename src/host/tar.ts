@@ -1,17 +1,20 @@
 // A streaming tar reader (ustar, pax and GNU long names). It never writes
 // anything: members are handed to a callback with their normalised path and
 // the first bytes of their data, so hostile names ("../", absolute paths),
-// links pointing out and huge sizes cannot reach the disk.
+// links pointing out and huge sizes cannot reach the disk. Unpacking
+// (host/unpack.ts) is a TarBody sink fed by this same parser.
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
-import { XarchError } from '../core/errors.js';
+import { Transform, type Readable } from 'node:stream';
+import { fromSystemError, XarchError } from '../core/errors.js';
+import { fdReadAt } from './file.js';
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
-export interface TarMember {
+/** What a member's header (with its pax/GNU records) says, before its data. */
+export interface TarHeader {
   /** Normalised, relative to the archive root, no leading '/', no '..'. */
   path: string;
   /** The name as stored, when normalising changed it (absolute or '..'). */
@@ -19,6 +22,22 @@ export interface TarMember {
   type: MemberType;
   size: number;
   linkname: string;
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch (pax records may give a fraction). */
+  mtime: number;
+}
+
+/** A sink for members' whole data, streamed: begin, the data in order, end. */
+export interface TarBody {
+  begin(h: TarHeader): void;
+  data(chunk: Uint8Array): void;
+  end(): void;
+}
+
+export interface TarMember extends TarHeader {
   /** The first bytes of the data (up to the reader's prefix size), for files. */
   head: Uint8Array;
   /** A later range of the data the `later` hook asked for (e.g. an ELF loader path). */
@@ -85,10 +104,12 @@ export class TarParser {
   private metaParts: Uint8Array[] = [];
   private pendingName: string | null = null;
   private pendingLink: string | null = null;
+  /** Numeric pax overrides (size, uid, gid, mtime) for the next member. */
+  private pendingPax: Partial<Record<'size' | 'uid' | 'gid' | 'mtime', number>> = {};
   private zeroBlocks = 0;
   offset = 0;
 
-  constructor(private onMember: (m: TarMember) => void, private prefix = DEFAULT_PREFIX, private later?: LaterRange) {}
+  constructor(private onMember: (m: TarMember) => void, private prefix = DEFAULT_PREFIX, private later?: LaterRange, private body?: TarBody) {}
 
   feed(chunk: Uint8Array): void {
     let pos = 0;
@@ -131,6 +152,7 @@ export class TarParser {
           if (a < b) c.extraParts!.push(Uint8Array.from(part.subarray(a - c.pos, b - c.pos)));
         }
         c.pos += part.length;
+        if (this.body && part.length) this.body.data(part);
       } else if (this.state === 'meta') {
         this.metaParts.push(Uint8Array.from(part));
       }
@@ -146,15 +168,17 @@ export class TarParser {
     }
     this.zeroBlocks = 0;
     if (!checksumOk(h)) throw new XarchError('ARCHIVE_INVALID', `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: 'the archive is damaged, truncated or not a tar file' });
-    const size = octal(h, 124, 12);
-    if (!Number.isSafeInteger(size)) throw new XarchError('ARCHIVE_INVALID', `tar member size out of range at byte ${this.offset - 512}`, { offset: this.offset - 512 });
+    let size = octal(h, 124, 12);
     const flag = String.fromCharCode(h[156]!);
+    const isMeta = flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K';
+    if (!isMeta && this.pendingPax.size !== undefined) size = this.pendingPax.size;
+    if (!Number.isSafeInteger(size)) throw new XarchError('ARCHIVE_INVALID', `tar member size out of range at byte ${this.offset - 512}`, { offset: this.offset - 512 });
     const prefixField = cstr(h, 345, 155);
     let name = cstr(h, 0, 100);
     if (prefixField && cstr(h, 257, 6) === 'ustar') name = `${prefixField}/${name}`;
     const linkname = cstr(h, 157, 100);
     this.nextPad = (512 - (size % 512)) % 512;
-    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+    if (isMeta) {
       if (size > MAX_META) throw new XarchError('ARCHIVE_INVALID', `a ${size}-byte tar metadata record is larger than ${MAX_META} bytes`, { offset: this.offset - 512, hint: 'refusing a hostile archive' });
       this.metaKind = flag;
       this.metaParts = [];
@@ -166,12 +190,22 @@ export class TarParser {
     const type: MemberType = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'dir' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
     const full = this.pendingName ?? name;
     const norm = normaliseMemberPath(full);
-    this.current = { path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname, headParts: [], headLen: 0, pos: 0 };
+    const pax = this.pendingPax;
+    this.current = {
+      path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname,
+      mode: octal(h, 100, 8) & 0o7777, uid: pax.uid ?? octal(h, 108, 8), gid: pax.gid ?? octal(h, 116, 8), mtime: pax.mtime ?? octal(h, 136, 12),
+      headParts: [], headLen: 0, pos: 0,
+    };
     if (norm.unsafe) this.current.unsafeName = full;
     this.pendingName = null;
     this.pendingLink = null;
+    this.pendingPax = {};
     this.remaining = size;
     this.state = 'data';
+    if (this.body) {
+      const { headParts: _p, headLen: _l, pos: _o, ...header } = this.current;
+      this.body.begin(header);
+    }
     if (size === 0) this.finishEntry();
   }
 
@@ -185,8 +219,14 @@ export class TarParser {
       else if (this.metaKind === 'x') {
         // "<len> key=value\n" records.
         for (const m of text.matchAll(/\d+ ([^=]+)=([^\n]*)\n/g)) {
-          if (m[1] === 'path') this.pendingName = m[2]!;
-          if (m[1] === 'linkpath') this.pendingLink = m[2]!;
+          const [key, value] = [m[1]!, m[2]!];
+          if (key === 'path') this.pendingName = value;
+          else if (key === 'linkpath') this.pendingLink = value;
+          else if (key === 'size' || key === 'uid' || key === 'gid' || key === 'mtime') {
+            const n = Number(value);
+            if (!Number.isFinite(n) || n < 0) throw new XarchError('ARCHIVE_INVALID', `invalid pax ${key} '${value}' in a tar header`, { offset: this.offset, hint: 'the archive is damaged' });
+            this.pendingPax[key] = n;
+          }
         }
       }
       this.metaParts = [];
@@ -196,8 +236,9 @@ export class TarParser {
     const c = this.current!;
     this.current = null;
     this.state = 'header';
+    this.body?.end();
     const head = c.headParts.length === 1 ? c.headParts[0]! : Buffer.concat(c.headParts);
-    const m: TarMember = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, head };
+    const m: TarMember = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, mode: c.mode, uid: c.uid, gid: c.gid, mtime: c.mtime, head };
     if (c.unsafeName !== undefined) m.unsafeName = c.unsafeName;
     if (c.want && c.extraParts) m.extra = { offset: c.want.offset, bytes: Buffer.concat(c.extraParts) };
     this.onMember(m);
@@ -220,9 +261,14 @@ export function detectCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
+/** Sees the archive's raw (still compressed) bytes as they are read, e.g. to hash them in the same pass. */
+export type RawTap = (chunk: Uint8Array) => void;
+
 /** A byte stream of `file` (or a range of it), decompressed. */
-export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }): { stream: Readable; done: Promise<void> } {
-  const raw = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
+  const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+  const raw: Readable = tap ? source.pipe(new Transform({ transform(chunk: Uint8Array, _enc, cb) { tap(chunk); cb(null, chunk); } })) : source;
+  if (tap) source.on('error', (e) => raw.destroy(e));
   if (compression === 'none') return { stream: raw, done: Promise.resolve() };
   if (compression === 'gzip') return { stream: raw.pipe(createGunzip({ chunkSize: 1 << 18 })), done: Promise.resolve() };
   const tool = compression === 'zstd' ? 'zstd' : compression === 'xz' ? 'xz' : 'bzip2';
@@ -238,9 +284,25 @@ export function openDecompressed(file: string, compression: Compression, range?:
   return { stream: child.stdout, done };
 }
 
+/** A tar file (or a byte range of one, e.g. a layer inside an image archive), decompressed as its first bytes say. */
+export function openTar(file: string, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      head = fdReadAt(fd)(range?.start ?? 0, 8);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw fromSystemError(e, file, 'archive');
+  }
+  return openDecompressed(file, detectCompression(head), range, tap);
+}
+
 /** Read a whole tar stream, calling onMember for each member. */
-export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX, later?: LaterRange): Promise<void> {
-  const p = new TarParser(onMember, prefix, later);
+export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX, later?: LaterRange, body?: TarBody): Promise<void> {
+  const p = new TarParser(onMember, prefix, later, body);
   try {
     for await (const chunk of stream) p.feed(chunk as Uint8Array);
   } catch (e) {

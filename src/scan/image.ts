@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import path from 'node:path';
 import { resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
+import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
 import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
@@ -30,14 +31,6 @@ function readRange(src: Source, max = 1 << 24): Uint8Array {
     return b.subarray(0, got);
   } finally {
     closeSync(fd);
-  }
-}
-
-function json(src: Source, what: string): any {
-  try {
-    return JSON.parse(Buffer.from(readRange(src)).toString('utf8'));
-  } catch (e) {
-    throw new XarchError('ARCHIVE_INVALID', `${what} in ${src.file} is not valid JSON: ${(e as Error).message}`, { path: src.file });
   }
 }
 
@@ -76,19 +69,22 @@ function removeTree(fsmap: Map<string, VirtualEntry>, p: string): void {
   for (const k of fsmap.keys()) if (k.startsWith(prefix)) fsmap.delete(k);
 }
 
-interface ImageRef {
+interface ScanImage {
   name: string;
   platform?: string;
   layers: Source[];
 }
 
-/** The platform an image config declares, e.g. linux/arm/v7. */
-function platformOf(cfg: any): string | undefined {
-  if (!cfg || typeof cfg.architecture !== 'string') return undefined;
-  return `${cfg.os ?? 'linux'}/${cfg.architecture}${cfg.variant ? `/${cfg.variant}` : ''}`;
+/** The parsed images (core/image.ts) with their layers located. */
+function located(refs: ImageRef[], blob: (key: string) => Source): ScanImage[] {
+  return refs.map((r) => {
+    const img: ScanImage = { name: r.name, layers: r.layers.map(blob) };
+    if (r.platform) img.platform = r.platform;
+    return img;
+  });
 }
 
-async function scanImages(refs: ImageRef[], base: { path: string; kind: ScanReport['kind'] }, opts: ScanOptions): Promise<ScanReport[]> {
+async function scanImages(refs: ScanImage[], base: { path: string; kind: ScanReport['kind'] }, opts: ScanOptions): Promise<ScanReport[]> {
   const cache = new Map<string, Awaited<ReturnType<typeof readLayer>>>();
   const out: ScanReport[] = [];
   for (const ref of refs) {
@@ -118,34 +114,6 @@ async function scanImages(refs: ImageRef[], base: { path: string; kind: ScanRepo
   return out;
 }
 
-/** Resolve OCI index entries (nested indexes included) into images. */
-function ociImages(index: any, blob: (digest: string) => Source, name: string, depth = 0): ImageRef[] {
-  if (depth > 4) throw new XarchError('ARCHIVE_INVALID', 'OCI index nesting is deeper than 4', {});
-  const refs: ImageRef[] = [];
-  for (const m of index.manifests ?? []) {
-    const digest = String(m.digest ?? '');
-    const doc = json(blob(digest), `manifest ${digest}`);
-    const tag = m.annotations?.['org.opencontainers.image.ref.name'] ?? name;
-    if (Array.isArray(doc.manifests)) {
-      refs.push(...ociImages(doc, blob, tag, depth + 1));
-      continue;
-    }
-    const cfg = doc.config?.digest ? json(blob(doc.config.digest), 'image config') : undefined;
-    const platform = m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : platformOf(cfg);
-    if (m.platform?.architecture === 'unknown') continue; // attestation manifests
-    const ref: ImageRef = { name: tag, layers: (doc.layers ?? []).map((l: any) => blob(String(l.digest))) };
-    if (platform) ref.platform = platform;
-    refs.push(ref);
-  }
-  return refs;
-}
-
-function digestPath(digest: string): string {
-  const m = /^([a-z0-9]+):([a-f0-9]{32,128})$/.exec(digest);
-  if (!m) throw new XarchError('ARCHIVE_INVALID', `invalid digest '${digest}'`, { hint: 'the image index or manifest is damaged' });
-  return `blobs/${m[1]}/${m[2]}`;
-}
-
 /** Scan PATH: a directory tree, an OCI layout directory, a tar (plain or compressed), or an image archive. */
 export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanReport[]> {
   let st;
@@ -162,8 +130,8 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
         try { size = statSync(f).size; } catch { throw new XarchError('ARCHIVE_INVALID', `blob ${d} is missing from ${p}`, { path: f }); }
         return { file: f, start: 0, end: size };
       };
-      const index = JSON.parse(readFileSync(path.join(p, 'index.json'), 'utf8'));
-      return scanImages(ociImages(index, blob, path.basename(p)), { path: p, kind: 'oci-layout' }, opts);
+      const refs = resolveOciImages(readFileSync(path.join(p, 'index.json')), (d) => readRange(blob(d)), { path: p }, path.basename(p));
+      return scanImages(located(refs, blob), { path: p, kind: 'oci-layout' }, opts);
     }
     const tree: Parameters<typeof scanTree>[1] = {};
     if (opts.expect) tree.expect = opts.expect;
@@ -204,18 +172,12 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
       return src;
     };
     if (isOci) {
-      return scanImages(ociImages(json(blob('index.json'), 'index.json'), (d) => blob(digestPath(d)), path.basename(p)), { path: p, kind: 'oci-layout' }, opts);
+      const ociBlob = (d: string) => blob(digestPath(d));
+      const refs = resolveOciImages(readRange(blob('index.json')), (d) => readRange(ociBlob(d)), { path: p }, path.basename(p));
+      return scanImages(located(refs, ociBlob), { path: p, kind: 'oci-layout' }, opts);
     }
-    const manifest = json(blob('manifest.json'), 'manifest.json');
-    if (!Array.isArray(manifest)) throw new XarchError('ARCHIVE_INVALID', `manifest.json in ${p} is not a list of images`, { path: p });
-    const refs: ImageRef[] = manifest.map((m: any, i: number) => {
-      const cfg = m.Config && offsets.has(m.Config) ? json(blob(m.Config), 'image config') : undefined;
-      const ref: ImageRef = { name: m.RepoTags?.[0] ?? `image ${i + 1}`, layers: (m.Layers ?? []).map((l: string) => blob(l)) };
-      const plat = platformOf(cfg);
-      if (plat) ref.platform = plat;
-      return ref;
-    });
-    return scanImages(refs, { path: p, kind: 'docker-archive' }, opts);
+    const refs = resolveDockerImages(readRange(blob('manifest.json')), (name) => readRange(blob(name)), { path: p });
+    return scanImages(located(refs, blob), { path: p, kind: 'docker-archive' }, opts);
   }
   if (isDocker || isOci) {
     throw new XarchError('ARCHIVE_INVALID', `${p} is a compressed image archive`, { path: p, hint: 'decompress it first (image layers are read by offset from the uncompressed archive)' });

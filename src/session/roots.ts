@@ -1,0 +1,316 @@
+// Roots for sessions: a directory as it is; a tar (plain or compressed) or a
+// container image (docker/podman save archive, OCI layout as a directory or a
+// tar) unpacked once into a cache keyed by its digest and then used read-only
+// as the lower layer.
+//
+// A cache entry is <cacheDir>/<algorithm>-<hex>/{root/,meta.json}. It is
+// built in a temporary sibling (.tmp-<pid>-*) and renamed into place only when
+// complete, so a killed unpack never leaves a half root that is later used;
+// two starts racing on the same entry both succeed (the second rename finds
+// the first's entry and drops its own). Once renamed, an entry is never
+// written again. Temporaries of dead processes are swept on the next call.
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fromSystemError, XarchError } from '../core/errors.js';
+import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
+import { writeFileAtomic } from '../host/atomic.js';
+import { resolveInRoot } from '../host/rootfs.js';
+import { openTar } from '../host/tar.js';
+import { Unpacker, type UnpackStats } from '../host/unpack.js';
+
+export interface PreparedRoot {
+  /** A directory, used read-only as the lower layer. */
+  root: string;
+  kind: 'dir' | 'tar' | 'image';
+  /** True when this call unpacked nothing (the cache entry was already there). */
+  cached: boolean;
+  /** sha256 of the tar; the manifest digest (OCI) or config digest (docker save) of an image. */
+  digest?: string;
+  /** What the image's config says a container runs with. */
+  config?: ImageConfig;
+  /** The image's platform (os/architecture[/variant]) and tag. */
+  platform?: string;
+  image?: string;
+}
+
+export interface PrepareOptions {
+  /** Pick this platform from a multi-platform image. */
+  platform?: string;
+  cacheDir?: string;
+  /** For the default cache directory ($XDG_CACHE_HOME, $HOME). */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface EntryMeta {
+  kind: 'tar' | 'image';
+  digest: string;
+  source: string;
+  config?: ImageConfig;
+  platform?: string;
+  image?: string;
+  stats?: UnpackStats;
+}
+
+/** Records which digest a source file had when it had this identity: re-hashed only when it changes. */
+interface SourceMemo {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  /** sha256 of the archive itself. */
+  archive: string;
+  kind: 'tar' | 'image';
+  /** The entry digest per requested platform ('' for none); for a tar, the archive's. */
+  entries: Record<string, string>;
+}
+
+/** $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+  if (uid === 0) return '/var/cache/xarch/roots';
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+  return path.join(base, 'xarch', 'roots');
+}
+
+const entryName = (digest: string) => digest.replace(':', '-');
+
+function statOrThrow(spec: string): Stats {
+  try {
+    return statSync(spec);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new XarchError('PATH_NOT_FOUND', `root ${spec} does not exist`, { path: spec, hint: 'give a directory, a tar (optionally compressed) or a container image (docker save archive or OCI layout)' });
+    }
+    throw fromSystemError(e, spec, 'root');
+  }
+}
+
+const isOciLayout = (dir: string) => existsSync(path.join(dir, 'oci-layout')) && existsSync(path.join(dir, 'index.json'));
+
+/** Prepare SPEC (a directory, a tar or an image) as a session's lower layer. */
+export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Promise<PreparedRoot> {
+  const st = statOrThrow(spec);
+  const abs = path.resolve(spec);
+  if (st.isDirectory() && !isOciLayout(abs)) {
+    if (opts.platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${spec} is a plain directory`, { path: spec, hint: 'drop --platform' });
+    return { root: abs, kind: 'dir', cached: false };
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new XarchError('PATH_NOT_FILE', `${spec} is neither a directory nor a file`, { path: spec });
+  const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(opts.env));
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw fromSystemError(e, cacheDir, 'cache directory');
+  }
+  sweepStale(cacheDir);
+  if (st.isDirectory()) return prepareLayoutDir(abs, cacheDir, opts.platform);
+  const memo = readMemo(cacheDir, abs, st);
+  const known = memo?.entries[opts.platform ?? ''];
+  if (known) {
+    const meta = readEntry(cacheDir, known);
+    if (meta) return fromEntry(cacheDir, meta, true);
+  }
+  return prepareArchive(abs, st, cacheDir, opts.platform);
+}
+
+/** An OCI layout directory: the manifest is read in place, only the layers are unpacked. */
+async function prepareLayoutDir(dir: string, cacheDir: string, platform: string | undefined): Promise<PreparedRoot> {
+  const ref = selectImage(imagesIn(dir, true), platform, { path: dir });
+  const meta = readEntry(cacheDir, ref.digest);
+  if (meta) return fromEntry(cacheDir, meta, true);
+  const tmp = tempDir(cacheDir);
+  try {
+    return commit(cacheDir, tmp, await unpackImage(dir, ref, dir, tmp));
+  } finally {
+    if (existsSync(tmp)) removeTree(tmp);
+  }
+}
+
+/**
+ * A file: one pass hashes it and unpacks it as a plain tar. A root tar is then
+ * complete; an image archive's unpacked members are its layout, whose layers
+ * are applied next, and which is dropped afterwards.
+ */
+async function prepareArchive(file: string, st: Stats, cacheDir: string, platform: string | undefined): Promise<PreparedRoot> {
+  const tmp = tempDir(cacheDir);
+  try {
+    const hash = createHash('sha256');
+    const extracted = path.join(tmp, 'root');
+    mkdirSync(extracted);
+    const u = new Unpacker(extracted);
+    const { stream, done } = openTar(file, undefined, (c) => hash.update(c));
+    try {
+      await Promise.all([u.tar(stream), done]);
+    } catch (e) {
+      throw named(e, file);
+    }
+    const stats = u.finish();
+    const archive = `sha256:${hash.digest('hex')}`;
+    const isImage = isOciLayout(extracted) || existsSync(path.join(extracted, 'manifest.json'));
+    if (!isImage) {
+      if (platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${file} is a root file system tar`, { path: file, hint: 'drop --platform' });
+      writeMemo(cacheDir, file, st, { archive, kind: 'tar', entries: { '': archive } });
+      return commit(cacheDir, tmp, { kind: 'tar', digest: archive, source: file, stats });
+    }
+    const layout = path.join(tmp, 'layout');
+    renameSync(extracted, layout);
+    const ref = selectImage(imagesIn(layout, isOciLayout(layout), file), platform, { path: file });
+    writeMemo(cacheDir, file, st, { archive, kind: 'image', entries: { ...readMemo(cacheDir, file, st)?.entries, [platform ?? '']: ref.digest } });
+    const existing = readEntry(cacheDir, ref.digest);
+    if (existing) return fromEntry(cacheDir, existing, true);
+    const meta = await unpackImage(layout, ref, file, tmp);
+    removeTree(layout);
+    return commit(cacheDir, tmp, meta);
+  } finally {
+    if (existsSync(tmp)) removeTree(tmp);
+  }
+}
+
+/** The images of an unpacked layout (OCI, or a docker save archive's members). */
+function imagesIn(dir: string, oci: boolean, shown = dir): ImageRef[] {
+  const read = (member: string): Uint8Array => {
+    const p = resolveInRoot(dir, member);
+    if (p === null) throw new XarchError('ARCHIVE_INVALID', `${shown}: ${member} is missing`, { path: shown, hint: 'the image archive is incomplete' });
+    try {
+      return readFileSync(p);
+    } catch (e) {
+      throw fromSystemError(e, p, 'image file');
+    }
+  };
+  if (!oci) return resolveDockerImages(read('manifest.json'), read, { path: shown });
+  return resolveOciImages(read('index.json'), (d) => read(digestPath(d)), { path: shown }, path.basename(shown));
+}
+
+/** Apply an image's layers in order into <tmp>/root. */
+async function unpackImage(layout: string, ref: ImageRef, shown: string, tmp: string): Promise<EntryMeta> {
+  const root = path.join(tmp, 'root');
+  mkdirSync(root);
+  const u = new Unpacker(root);
+  const oci = isOciLayout(layout);
+  for (const layer of ref.layers) {
+    const file = resolveInRoot(layout, oci ? digestPath(layer) : layer);
+    if (file === null) throw new XarchError('ARCHIVE_INVALID', `${shown}: layer ${layer} is missing`, { path: shown, hint: 'the image archive is incomplete' });
+    const { stream, done } = openTar(file);
+    try {
+      await Promise.all([u.layer(stream), done]);
+    } catch (e) {
+      throw named(e, `${shown} (layer ${layer})`);
+    }
+  }
+  const meta: EntryMeta = { kind: 'image', digest: ref.digest, source: shown, config: ref.config, image: ref.name, stats: u.finish() };
+  if (ref.platform) meta.platform = ref.platform;
+  return meta;
+}
+
+/** Write meta.json and rename the temporary into place; a racing start that got there first wins. */
+function commit(cacheDir: string, tmp: string, meta: EntryMeta): PreparedRoot {
+  writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta));
+  const final = path.join(cacheDir, entryName(meta.digest));
+  try {
+    renameSync(tmp, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const theirs = code === 'ENOTEMPTY' || code === 'EEXIST' ? readEntry(cacheDir, meta.digest) : null;
+    if (!theirs) throw fromSystemError(e, final, 'cache entry');
+    return fromEntry(cacheDir, theirs, false);
+  }
+  return fromEntry(cacheDir, meta, false);
+}
+
+function fromEntry(cacheDir: string, meta: EntryMeta, cached: boolean): PreparedRoot {
+  const out: PreparedRoot = { root: path.join(cacheDir, entryName(meta.digest), 'root'), kind: meta.kind, cached, digest: meta.digest };
+  if (meta.config) out.config = meta.config;
+  if (meta.platform) out.platform = meta.platform;
+  if (meta.image) out.image = meta.image;
+  return out;
+}
+
+/** A complete entry's meta, or null (absent, or not readable as one). */
+function readEntry(cacheDir: string, digest: string): EntryMeta | null {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(cacheDir, entryName(digest), 'meta.json'), 'utf8')) as EntryMeta;
+    return meta.digest === digest ? meta : null;
+  } catch {
+    return null;
+  }
+}
+
+function memoFile(cacheDir: string, file: string): string {
+  return path.join(cacheDir, 'sources', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`);
+}
+
+function readMemo(cacheDir: string, file: string, st: Stats): SourceMemo | null {
+  try {
+    const m = JSON.parse(readFileSync(memoFile(cacheDir, file), 'utf8')) as SourceMemo;
+    const same = m.path === file && m.dev === st.dev && m.ino === st.ino && m.size === st.size && m.mtimeMs === st.mtimeMs && m.ctimeMs === st.ctimeMs;
+    return same && m.entries && typeof m.entries === 'object' ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeMemo(cacheDir: string, file: string, st: Stats, m: Pick<SourceMemo, 'archive' | 'kind' | 'entries'>): void {
+  const memo: SourceMemo = { path: file, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ...m };
+  // A racing reader sees the old record or the new, never half of one.
+  writeFileAtomic(memoFile(cacheDir, file), Buffer.from(JSON.stringify(memo)), { what: 'root digest record' });
+}
+
+function tempDir(cacheDir: string): string {
+  const d = mkdtempSync(path.join(cacheDir, `.tmp-${process.pid}-`));
+  // The entry it becomes is read by sessions of other IDs (mapped users, a shared /var/cache).
+  chmodSync(d, 0o755);
+  return d;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove temporaries whose process is gone (a killed unpack). */
+function sweepStale(cacheDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\.tmp-(\d+)-/.exec(n);
+    if (m && !alive(Number(m[1]))) removeTree(path.join(cacheDir, n));
+  }
+}
+
+/** rm -rf that also gets through directories a finished unpack made read-only (non-root). */
+function removeTree(p: string): void {
+  try {
+    rmSync(p, { recursive: true, force: true });
+  } catch {
+    const open = (d: string) => {
+      try {
+        chmodSync(d, 0o700);
+        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) open(path.join(d, e.name));
+      } catch { /* best effort: the rm below reports what is left */ }
+    };
+    open(p);
+    rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/** Put the archive's name in front of a reading error. */
+function named(e: unknown, file: string): XarchError {
+  if (e instanceof XarchError) {
+    if (e.message.includes(file)) return e;
+    return new XarchError(e.code, `${file}: ${e.message}`, { path: e.path ?? file, ...(e.offset !== undefined ? { offset: e.offset } : {}), ...(e.hint ? { hint: e.hint } : {}), cause: e });
+  }
+  return fromSystemError(e, file, 'archive');
+}
