@@ -7,7 +7,8 @@ import { copyFileSync, lstatSync, mkdtempSync, openSync, readSync, closeSync, re
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { TARGETS, closestNames, getTarget, headerMatches, hostTargets, isHostTarget, resolveTarget, targetsForHeader, unescapeHex } from '../src/core/arch.js';
+import { TARGETS, closestNames, getTarget, headerMatches, hostTargets, isHostTarget, resolveTarget, targetsForHeader } from '../src/core/arch.js';
+import { unescapeHex } from '../src/core/bytes.js';
 import { DEBIAN_ARCHES, fixtureRoot, needFixture, xarch } from './helpers/env.js';
 
 // [input, target, scheme, variant?]

@@ -9,7 +9,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { inSandbox, needSandbox, CLI } from './helpers/env.js';
-import { parseRegister, renderEntry, renderRegister, escapeHex, byteString, type Rule } from '../src/core/rule.js';
+import { parseRegister, renderEntry, renderRegister, type Rule } from '../src/core/rule.js';
+import { escapeHex, byteString } from '../src/core/bytes.js';
 import { matchRule } from '../src/core/match.js';
 import { interpreterOpenErrno } from '../src/host/kernel.js';
 

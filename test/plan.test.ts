@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { getTarget } from '../src/core/arch.js';
 import { XarchError } from '../src/core/errors.js';
 import type { LiveEntry } from '../src/core/match.js';
-import { renderRegister, ruleFromTarget, stringBytes, type Rule } from '../src/core/rule.js';
+import { stringBytes } from '../src/core/bytes.js';
+import { renderRegister, ruleFromTarget, type Rule } from '../src/core/rule.js';
 import type { Emulator } from '../src/emulators/emulator.js';
 import {
   decide, defaultFlags, planRules, planTargets, type InstallItem, type InterpreterCheck, type Plan, type PlanAction, type PlanFacts, type PlanOptions,

@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseRegister, renderEntry, renderRegister, parseEntry, ruleFromTarget,
-  canonicalFlags, displayBytes, registerBytes, sameRule, type Rule,
+  canonicalFlags, registerBytes, sameRule, type Rule,
 } from '../src/core/rule.js';
+import { deriveRule } from '../src/core/derive.js';
+import { displayBytes } from '../src/core/bytes.js';
 import { TARGETS, getTarget } from '../src/core/arch.js';
+import { elfHeaderFor } from '../src/core/lint.js';
 import { parseBinfmtDLine, parseBinfmtD, renderBinfmtD } from '../src/formats/binfmt-d.js';
 
 // [line, expected errno or entry text] — each row was checked against Linux
@@ -134,4 +137,33 @@ test('flags and display helpers', () => {
   for (const [i, o] of [['', ''], ['C', 'OC'], ['FCPO', 'POCF'], ['PPP', 'P']]) assert.equal(canonicalFlags(i!), o);
   assert.equal(displayBytes('caf\xc3\xa9'), 'café');
   assert.equal(displayBytes('a\xffb\n'), 'a\\xffb\\x0a');
+});
+
+test('deriveRule (pure): the catalogue rule for a header, the installed emulator, MIPS ABI bit, refusals', () => {
+  const t = getTarget('aarch64')!;
+  const head = elfHeaderFor(t, 3, 3); // a PIE with OSABI GNU
+  const { rule, target } = deriveRule(head, { file: 'x' });
+  assert.equal(target, 'aarch64');
+  assert.deepEqual([rule.name, rule.interpreter, rule.flags], ['qemu-aarch64', '/usr/bin/qemu-aarch64-static', 'F']);
+  assert.deepEqual(rule.magic, Uint8Array.from(t.magic).map((b, i) => b & t.mask[i]!));
+  assert.deepEqual(rule.mask, t.mask);
+  // The emulator found where it is installed (IO injected), else Debian's static path.
+  assert.equal(deriveRule(head, { file: 'x', exists: (p) => p === '/usr/bin/qemu-aarch64' }).rule.interpreter, '/usr/bin/qemu-aarch64');
+  assert.equal(deriveRule(head, { file: 'x', exists: () => false }).rule.interpreter, '/usr/bin/qemu-aarch64-static');
+  assert.equal(deriveRule(head, { file: 'x', interpreter: '/opt/q', name: 'n', flags: 'CP' }).rule.flags, 'POC');
+  // 32-bit MIPS: o32 and n32 stay apart by EF_MIPS_ABI2.
+  for (const name of ['mipsel', 'mipsn32el', 'mips', 'mipsn32']) {
+    const m = getTarget(name)!;
+    const h = new Uint8Array(64);
+    h.set(m.magic);
+    h[16 + (m.byteOrder === 'little' ? 0 : 1)] = 2;
+    const d = deriveRule(h, { file: name });
+    assert.equal(d.target, name);
+    assert.equal(d.rule.magic.length, 40);
+  }
+  assert.throws(() => deriveRule(new TextEncoder().encode('#!/bin/sh\n'), { file: 's' }), (e: any) => e.code === 'ELF_NOT_ELF');
+  assert.throws(() => deriveRule(Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2), { file: 's' }), (e: any) => e.code === 'ELF_TRUNCATED');
+  const odd = head.slice();
+  odd[18] = 0x34; odd[19] = 0x12;
+  assert.deepEqual([deriveRule(odd, { file: 'o' }).target, deriveRule(odd, { file: 'o' }).rule.name], [null, 'elf-machine-4660']);
 });

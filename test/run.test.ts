@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, fixtureRoot, needFixture, xarch } from './helpers/env.js';
-import { resolveInRoot } from '../src/run/run.js';
+import { resolveInRoot } from '../src/host/rootfs.js';
 
 const MACHINES = [['arm64', 'aarch64'], ['armhf', 'armv7l'], ['ppc64el', 'ppc64le'], ['s390x', 's390x'], ['mips64el', 'mips64']] as const;
 

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTarget, isHostTarget } from '../src/core/arch.js';
-import { needSandbox, xarch, xarchInSandbox, fixtureRoot, needFixture } from './helpers/env.js';
+import { CLI, needSandbox, xarch, xarchInSandbox, fixtureRoot, needFixture } from './helpers/env.js';
 
 test('xarch which: JSON, human output and exit codes in a private instance', { skip: needSandbox() }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-which-'));
@@ -114,4 +115,47 @@ test('xarch rule derive refuses non-ELF files', () => {
   const r = xarch(['rule', 'derive', '/etc/hostname']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not an ELF file/);
+});
+
+// Issue 11: a FIFO (or any non-regular file) as interpreter or FILE made
+// these commands wait forever for a writer. Each must now answer at once.
+test('FIFOs, sockets and devices never block: rule lint, rule check, which, inspect, rule derive', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-fifo-'));
+  try {
+    const fifo = path.join(tmp, 'f');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const binfmt = path.join(tmp, 'binfmt');
+    mkdirSync(binfmt);
+    writeFileSync(path.join(binfmt, 'status'), 'enabled\n');
+    const run = (args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.error, undefined, `xarch ${args.join(' ')} did not return: ${r.error}`);
+      return r;
+    };
+    const hostMagic = ':x:M::\\x7fELF\\x02\\x01\\x01::';
+    const lint = run(['rule', 'lint', `${hostMagic}${fifo}:PO`]);
+    assert.equal(lint.status, 1); // the magic matches the host's binaries
+    assert.match(lint.stdout, /MATCHES_HOST_BINARIES/);
+    for (const flags of ['PO', '']) {
+      const check = run(['rule', 'check', '--json', `${hostMagic}${fifo}:${flags}`]);
+      assert.equal(check.status, 0, check.stderr);
+      assert.equal(JSON.parse(check.stdout).valid, true);
+    }
+    // F opens the interpreter at registration: the kernel refuses a FIFO with EACCES.
+    assert.equal(JSON.parse(run(['rule', 'check', '--json', `${hostMagic}${fifo}:F`]).stdout).errno, 'EACCES');
+    const which = run(['which', '--json', '--binfmt-dir', binfmt, fifo, '/dev/null', tmp]);
+    assert.equal(which.status, 1);
+    const lines = which.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.entry, l.error.code]), [[null, 'PATH_NOT_FILE'], [null, 'PATH_NOT_FILE'], [null, 'PATH_NOT_FILE']]);
+    assert.equal(lines[0].error.message, `${fifo} is not a regular file (exec would fail with EACCES)`);
+    assert.equal(lines[2].error.message, `${tmp} is a directory, not a file (exec would fail with EACCES)`);
+    const inspect = run(['inspect', fifo, '/dev/null']);
+    assert.equal(inspect.status, 1);
+    assert.equal(inspect.stderr, `xarch: ${fifo} is not a regular file\n  hint: give a regular file\nxarch: /dev/null is not a regular file\n  hint: give a regular file\n`);
+    const derive = run(['rule', 'derive', fifo]);
+    assert.equal(derive.status, 1);
+    assert.match(derive.stderr, /is not a regular file/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,6 @@
 // The catalogue of QEMU user-mode targets and every name a user types for
 // them. Pure data and lookups: no IO.
+import { escapeHex, firstMaskedMismatch, unescapeHex } from './bytes.js';
 import { XarchError } from './errors.js';
 
 export type NameScheme = 'qemu' | 'docker' | 'debian' | 'uname' | 'gnu' | 'go';
@@ -19,21 +20,6 @@ export interface Target {
   readonly mask: Uint8Array;
   readonly description: string;
   readonly names: Readonly<Partial<Record<Exclude<NameScheme, 'qemu'>, readonly string[]>>>;
-}
-
-/** Decode the `\xHH` notation the tables are written in. */
-export function unescapeHex(s: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; ) {
-    if (s[i] === '\\' && s[i + 1] === 'x') {
-      out.push(parseInt(s.slice(i + 2, i + 4), 16));
-      i += 4;
-    } else {
-      out.push(s.charCodeAt(i));
-      i += 1;
-    }
-  }
-  return Uint8Array.from(out);
 }
 
 // The ELF identification shared by every Linux target: "\x7fELF", class,
@@ -71,15 +57,14 @@ export function unescapeHex(s: string): Uint8Array {
 function header(elfClass: 32 | 64, order: 'little' | 'big', machine: number): { magic: string; mask: string } {
   const cls = elfClass === 64 ? '\\x02' : '\\x01';
   const data = order === 'little' ? '\\x01' : '\\x02';
-  const hex = (n: number) => '\\x' + n.toString(16).padStart(2, '0');
   const m0 = machine & 0xff;
   const m1 = (machine >> 8) & 0xff;
   const ident = `\\x7fELF${cls}${data}\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00`;
   const identMask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff';
   if (order === 'little') {
-    return { magic: `${ident}\\x02\\x00${hex(m0)}${hex(m1)}`, mask: `${identMask}\\xfe\\xff\\xff\\xff` };
+    return { magic: `${ident}\\x02\\x00${escapeHex(Uint8Array.of(m0, m1))}`, mask: `${identMask}\\xfe\\xff\\xff\\xff` };
   }
-  return { magic: `${ident}\\x00\\x02${hex(m1)}${hex(m0)}`, mask: `${identMask}\\xff\\xfe\\xff\\xff` };
+  return { magic: `${ident}\\x00\\x02${escapeHex(Uint8Array.of(m1, m0))}`, mask: `${identMask}\\xff\\xfe\\xff\\xff` };
 }
 
 interface Spec {
@@ -354,16 +339,11 @@ export function isHostTarget(t: Target, unameMachine: string): boolean {
   return hostFamily(unameMachine) === t.family;
 }
 
-/** Does a 256-byte header window satisfy magic/mask at offset 0? */
+/** Does a file header satisfy the target's magic/mask at offset 0 (bytes past its end read as 0)? */
 export function headerMatches(t: Target, head: Uint8Array): boolean {
-  for (let i = 0; i < t.magic.length; i++) {
-    const b = i < head.length ? head[i]! : 0;
-    if (((b ^ t.magic[i]!) & t.mask[i]!) !== 0) return false;
-  }
-  return true;
+  return firstMaskedMismatch(head, t.magic, t.mask) < 0;
 }
 
-/** The catalogue targets whose rule matches this file header. */
 /** Targets by e_machine (both byte orders), so a header is only compared with its candidates. */
 const BY_MACHINE = new Map<number, Target[]>();
 for (const t of TARGETS) {
@@ -374,6 +354,7 @@ for (const t of TARGETS) {
   }
 }
 
+/** The catalogue targets whose rule matches this file header. */
 export function targetsForHeader(head: Uint8Array): Target[] {
   // e_machine read little-endian; the byte-swapped key covers big-endian files.
   const m = (head[18] ?? 0) | ((head[19] ?? 0) << 8);

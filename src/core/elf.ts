@@ -247,9 +247,20 @@ function isPie(read: ReadAt, dynamic: { offset: number; size: number } | null, e
   return hasInterp && !soname;
 }
 
-/** A ReadAt over bytes already in memory. */
-export function bytesReadAt(bytes: Uint8Array): ReadAt {
-  return (offset, length) => bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
+/**
+ * A ReadAt over bytes already in memory: `bytes` sit at file offset `at`.
+ * A range they hold whole comes from memory; any other goes to `rest` (the
+ * file itself, say), or without `rest` gets what of it `bytes` hold (the
+ * short read of a file that ends there).
+ */
+export function bytesReadAt(bytes: Uint8Array, rest?: ReadAt, at = 0): ReadAt {
+  return (offset, length) => {
+    const start = offset - at;
+    if (start >= 0 && start + length <= bytes.length) return bytes.subarray(start, start + length);
+    if (rest) return rest(offset, length);
+    if (start < 0) return bytes.subarray(0, 0);
+    return bytes.subarray(Math.min(start, bytes.length), Math.min(start + length, bytes.length));
+  };
 }
 
 export interface DynamicInfo {

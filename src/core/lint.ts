@@ -4,7 +4,8 @@
 // file headers it could read, and what it knows about the interpreter.
 import { hostTargets, type Target } from './arch.js';
 import { matchRule } from './match.js';
-import { displayBytes, type Rule } from './rule.js';
+import { displayBytes, escapeHex, maskedByteMatches } from './bytes.js';
+import type { Rule } from './rule.js';
 
 export type LintSeverity = 'error' | 'warning' | 'info';
 
@@ -80,8 +81,7 @@ const SCRIPT_SAMPLES: HostSample[] = [
 function admits(rule: Rule, at: number, v: number): boolean {
   const j = at - rule.offset;
   if (rule.type !== 'M' || j < 0 || j >= rule.magic.length) return true;
-  const mask = rule.mask ? rule.mask[j]! : 0xff;
-  return ((v ^ rule.magic[j]!) & mask) === 0;
+  return maskedByteMatches(v, rule.magic[j]!, rule.mask ? rule.mask[j]! : 0xff);
 }
 
 /** An ELF rule: offset 0 and the magic's first four bytes are \x7fELF under a full mask. */
@@ -89,8 +89,6 @@ function isElfRule(rule: Rule): boolean {
   if (rule.type !== 'M' || rule.offset !== 0 || rule.magic.length < 6) return false;
   return [0x7f, 0x45, 0x4c, 0x46].every((b, i) => rule.magic[i] === b && (rule.mask ? rule.mask[i] === 0xff : true));
 }
-
-const hex = (n: number) => '\\x' + n.toString(16).padStart(2, '0');
 
 export function lint(rule: Rule, ctx: LintContext): LintFinding[] {
   const findings: LintFinding[] = [];
@@ -127,7 +125,7 @@ export function lint(rule: Rule, ctx: LintContext): LintFinding[] {
       findings.push({
         code: 'MISSES_PIE', severity: 'warning',
         message: `the mask at byte ${typeAt} (e_type) admits ET_EXEC but not ET_DYN: position-independent executables (most distribution binaries, static-pie) will not match`,
-        fix: `use mask ${hex(0xfe)} at byte ${typeAt} so e_type 2 (EXEC) and 3 (DYN) both match`,
+        fix: `use mask ${escapeHex(Uint8Array.of(0xfe))} at byte ${typeAt} so e_type 2 (EXEC) and 3 (DYN) both match`,
       });
     }
     if (admits(rule, 7, ELFOSABI_SYSV) !== admits(rule, 7, ELFOSABI_GNU)) {
@@ -135,7 +133,7 @@ export function lint(rule: Rule, ctx: LintContext): LintFinding[] {
       findings.push({
         code: 'MISSES_GNU_OSABI', severity: 'warning',
         message: `byte 7 (EI_OSABI) is compared strictly: binaries with OSABI ${missed} will not match (GNU/Linux binaries using IFUNC or unique symbols carry 3, musl and Go binaries 0)`,
-        fix: `use mask ${hex(0x00)} at byte 7`,
+        fix: `use mask ${escapeHex(Uint8Array.of(0x00))} at byte 7`,
       });
     }
   }

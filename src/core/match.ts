@@ -1,7 +1,8 @@
 // The kernel's choice of binfmt_misc entry for an exec: a transcription of
 // fs/binfmt_misc.c search_binfmt_handler(). Pure: the caller reads the header
 // and the live entries.
-import { BINPRM_BUF_SIZE, displayBytes, type Rule } from './rule.js';
+import { displayBytes, firstMaskedMismatch } from './bytes.js';
+import { BINPRM_BUF_SIZE, type Rule } from './rule.js';
 
 export interface FirstDiff {
   /** Byte offset in the file. */
@@ -35,13 +36,6 @@ export function pathExtension(execPath: string): string | null {
   return i < 0 ? null : execPath.slice(i + 1);
 }
 
-/** The 256-byte window the kernel reads (prepare_binprm zero-fills it first). */
-export function headerWindow(head: Uint8Array): Uint8Array {
-  const w = new Uint8Array(BINPRM_BUF_SIZE);
-  w.set(head.subarray(0, BINPRM_BUF_SIZE));
-  return w;
-}
-
 /**
  * Does this rule match a file? `head` is the start of the file (any length;
  * bytes past it count as 0, as in the kernel's zero-filled buffer);
@@ -53,16 +47,12 @@ export function matchRule(rule: Rule, head: Uint8Array, execPath: string): Match
     const extension = pathExtension(execPath);
     return { matches: extension !== null && extension === rule.extension, extension };
   }
-  for (let j = 0; j < rule.magic.length; j++) {
-    const off = rule.offset + j;
-    const actual = off < head.length && off < BINPRM_BUF_SIZE ? head[off]! : 0;
-    const expected = rule.magic[j]!;
-    const mask = rule.mask ? rule.mask[j]! : 0xff;
-    if (((actual ^ expected) & mask) !== 0) {
-      return { matches: false, matched: j, firstDiff: { offset: off, expected, actual, mask } };
-    }
-  }
-  return { matches: true, matched: rule.magic.length };
+  // Bytes past the file's end or the kernel's window read as 0 (prepare_binprm zero-fills it).
+  const j = firstMaskedMismatch(head, rule.magic, rule.mask, rule.offset, BINPRM_BUF_SIZE);
+  if (j < 0) return { matches: true, matched: rule.magic.length };
+  const offset = rule.offset + j;
+  const actual = offset < head.length && offset < BINPRM_BUF_SIZE ? head[offset]! : 0;
+  return { matches: false, matched: j, firstDiff: { offset, expected: rule.magic[j]!, actual, mask: rule.mask ? rule.mask[j]! : 0xff } };
 }
 
 export interface LiveEntry {

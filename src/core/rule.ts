@@ -5,10 +5,9 @@
 //
 // Bytes in text fields. The kernel treats name, interpreter and extension as
 // bytes, not text (a name may hold a raw 0xff or a newline). Rule keeps them
-// as *byte strings*: JavaScript strings whose every char is one byte
-// (U+0000..U+00FF, i.e. latin1). ASCII is therefore unchanged. Use
-// registerBytes()/byteString()/stringBytes() to cross to Uint8Array and
-// displayBytes() to show a byte string to a person (UTF-8 when it decodes).
+// as *byte strings* (see core/bytes.ts); registerBytes() gives the bytes of
+// the register line.
+import { byteString, displayBytes, escapeHex, fromHex, stringBytes, toHex } from './bytes.js';
 import { xarchEntryName, type Target } from './arch.js';
 import { XarchError } from './errors.js';
 
@@ -58,66 +57,6 @@ const CH = (c: string) => c.charCodeAt(0);
 const BACKSLASH = CH('\\');
 const LOWER_X = CH('x');
 const NL = 0x0a;
-
-// ---------------------------------------------------------------- bytes
-
-/** Uint8Array → byte string (one char per byte). */
-export function byteString(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
-
-/** Byte string → Uint8Array. Chars above U+00FF are taken as text and encoded as UTF-8. */
-export function stringBytes(s: string): Uint8Array {
-  // eslint-disable-next-line no-control-regex
-  if (/[^\u0000-\u00ff]/.test(s)) return new TextEncoder().encode(s);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Text a person typed (UTF-8) → byte string. */
-export function textToByteString(text: string): string {
-  return byteString(new TextEncoder().encode(text));
-}
-
-/**
- * Show a byte string to a person: decoded as UTF-8 when it is valid UTF-8,
- * with control bytes (and, for invalid UTF-8, bytes >= 0x80) as \xHH.
- * Backslashes are left as they are: this is for reading, not round trips.
- */
-export function displayBytes(s: string): string {
-  const bytes = stringBytes(s);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = s.replace(/[\u0080-\u00ff]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-  }
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-}
-
-export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-export function fromHex(h: string): Uint8Array {
-  if (h.length % 2 !== 0 || /[^0-9a-fA-F]/.test(h)) throw new XarchError('RULE_INVALID', `not a hex string: ${h}`);
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-/** "\xHH" for every byte: the register-line form of magic and mask. */
-export function escapeHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += '\\x' + x.toString(16).padStart(2, '0');
-  return s;
-}
 
 // ---------------------------------------------------------------- flags
 
@@ -368,13 +307,6 @@ export function parseRegister(input: Uint8Array | string, opts: ParseOptions = {
     }
   }
   return { ok: true, rule };
-}
-
-/** Like parseRegister, but throws RULE_INVALID (with .errno) when the kernel would refuse it. */
-export function parseRegisterOrThrow(input: Uint8Array | string, opts: ParseOptions = {}): Rule {
-  const r = parseRegister(input, opts);
-  if (!r.ok) throw new XarchError('RULE_INVALID', `invalid binfmt_misc rule: ${r.message}`, { errno: r.errno });
-  return r.rule;
 }
 
 // Delimiters tried in turn when ':' appears in a field. Never a flag letter

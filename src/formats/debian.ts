@@ -4,7 +4,8 @@
 // keys package, interpreter, magic, offset, mask, extension, detector,
 // credentials, preserve and fix_binary: it has no key for O (open-binary),
 // so a rule with O but not C comes back without it (issue 11: POF became PF).
-import { escapeHex, parseRegister, type Rule } from '../core/rule.js';
+import { escapeHex } from '../core/bytes.js';
+import { parseRegister, type Rule } from '../core/rule.js';
 import { cannotWrite, defineFormat, type ConfigError, type Parsed } from './format.js';
 
 /** Parse one update-binfmts --import file (`key value` lines); its name is the entry name. */

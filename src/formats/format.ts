@@ -2,7 +2,8 @@
 // it back, one parser) of the one Rule model; registry.ts lists them and
 // everything else (export's --format list, its --help, its validation) is
 // read from that list. Pure: text in, values out.
-import { canonicalFlags, displayBytes, type Rule } from '../core/rule.js';
+import { displayBytes } from '../core/bytes.js';
+import { canonicalFlags, type Rule } from '../core/rule.js';
 import { XarchError } from '../core/errors.js';
 
 /** What a format renders: a live entry (LiveEntry from the kernel fits). */

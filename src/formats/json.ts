@@ -1,6 +1,7 @@
 // JSON lines: one object per entry, for programs. Carries everything,
 // including whether the entry is enabled; `apply` does not read it.
-import { displayBytes, escapeHex, renderRegister } from '../core/rule.js';
+import { displayBytes, escapeHex } from '../core/bytes.js';
+import { renderRegister } from '../core/rule.js';
 import { defineFormat } from './format.js';
 
 export const json = defineFormat({

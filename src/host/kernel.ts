@@ -5,7 +5,8 @@ import { accessSync, closeSync, constants as fsConstants, openSync, opendirSync,
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { XarchError, errnoOf } from '../core/errors.js';
-import { displayBytes, parseEntry, registerBytes, type Rule } from '../core/rule.js';
+import { displayBytes } from '../core/bytes.js';
+import { parseEntry, registerBytes, type Rule } from '../core/rule.js';
 import type { LiveEntry } from '../core/match.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
@@ -42,14 +43,6 @@ export function listEntryNames(dir: string = DEFAULT_BINFMT_DIR): string[] {
     d.closeSync();
   }
   return names;
-}
-
-export function readEntryText(dir: string, name: string): string {
-  try {
-    return readFileSync(path.join(dir, name), 'latin1');
-  } catch (e) {
-    throw binfmtDirError(e, path.join(dir, name));
-  }
 }
 
 /** The global switch: `status` reads "enabled" or "disabled". */

@@ -1,39 +1,78 @@
-// Paths inside a foreign root file system, resolved the way a chroot (or
-// QEMU's -L prefix) sees them: absolute symlinks point inside the root.
+// Paths inside a foreign root file system, resolved the way the kernel
+// resolves them for a process chrooted there (openat2's RESOLVE_IN_ROOT):
+// absolute symlink targets start again at the root, '..' never climbs above
+// it, and '..' after a symlink leaves the directory the link led to, not the
+// one its name sits in. One algorithm over a lookup, so a root on disk
+// (lstat/readlink) and the in-memory tree of an archive or image give the
+// same answer; test/rootfs.test.ts checks both against openat2 itself.
 import { lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
+/** One path as lstat(2) sees it; null from a lookup: it does not exist. */
+export type InRootNode = { type: 'dir' } | { type: 'file' } | { type: 'symlink'; target: string };
+
 /**
- * Resolve `p` (absolute, as the program names it) inside `root` the way
- * QEMU's -L does: absolute symlink targets are taken relative to the root.
- * Returns the host path of the final file, or null when it does not exist.
+ * Look up one path inside the root: absolute ('/a/b', '/' for the root
+ * itself), every parent already resolved to a real directory.
  */
-export function resolveInRoot(root: string, p: string): string | null {
-  // Normalised first: '..' can never climb above the root.
-  let rel = path.posix.normalize('/' + p);
-  for (let hops = 0; hops < 40; hops++) {
-    const parts = rel.split('/').filter(Boolean);
-    let cur = '';
-    let relinked = false;
-    for (let i = 0; i < parts.length; i++) {
-      const next = `${cur}/${parts[i]}`;
-      let st;
-      try {
-        st = lstatSync(path.join(root, next));
-      } catch {
-        return null;
-      }
-      if (st.isSymbolicLink()) {
-        const target = readlinkSync(path.join(root, next));
-        const base = target.startsWith('/') ? target : path.posix.join(cur || '/', target);
-        rel = path.posix.normalize([base, ...parts.slice(i + 1)].join('/'));
-        relinked = true;
-        break;
-      }
-      cur = next;
+export type InRootLookup = (p: string) => InRootNode | null;
+
+/** The kernel's MAXSYMLINKS: one resolution that follows more links fails with ELOOP. */
+const MAX_SYMLINKS = 40;
+
+/**
+ * Resolve `p` inside the root `lookup` describes, following symlinks (the
+ * last one too). Returns the resolved path ('/usr/lib/x', '/' for the root)
+ * or null where the kernel fails: a missing component (ENOENT), a
+ * non-directory followed by more (ENOTDIR), more than 40 links (ELOOP).
+ */
+export function resolveWith(lookup: InRootLookup, p: string): string | null {
+  const done: string[] = [];
+  // Components still to walk, the next one last.
+  const todo = p.split('/').reverse();
+  let links = 0;
+  while (todo.length) {
+    const c = todo.pop()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      done.pop(); // at the root, '..' is the root
+      continue;
     }
-    if (!relinked) return path.join(root, cur);
+    done.push(c);
+    const node = lookup('/' + done.join('/'));
+    if (!node) return null;
+    if (node.type === 'symlink') {
+      if (++links > MAX_SYMLINKS || node.target === '') return null;
+      done.pop();
+      if (node.target.startsWith('/')) done.length = 0;
+      todo.push(...node.target.split('/').reverse());
+    } else if (node.type === 'file' && todo.length) {
+      return null;
+    }
   }
-  return null;
+  return '/' + done.join('/');
 }
 
+/** The lookup of a root on disk. */
+export function diskLookup(root: string): InRootLookup {
+  return (p) => {
+    const host = path.join(root, p);
+    try {
+      const st = lstatSync(host);
+      if (st.isSymbolicLink()) return { type: 'symlink', target: readlinkSync(host) };
+      return st.isDirectory() ? { type: 'dir' } : { type: 'file' };
+    } catch {
+      return null;
+    }
+  };
+}
+
+/**
+ * Resolve `p` (absolute, as the program names it) inside the directory
+ * `root`, as a chroot there would. Returns the host path of the final file,
+ * or null when it does not exist.
+ */
+export function resolveInRoot(root: string, p: string): string | null {
+  const r = resolveWith(diskLookup(root), p);
+  return r === null ? null : path.join(root, r.slice(1));
+}

@@ -4,12 +4,12 @@
 // links pointing out and huge sizes cannot reach the disk. Unpacking
 // (host/unpack.ts) is a TarBody sink fed by this same parser.
 import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, openSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import { fromSystemError, XarchError } from '../core/errors.js';
-import { fdReadAt } from './file.js';
+import { readRange } from './file.js';
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
@@ -288,12 +288,7 @@ export function openDecompressed(file: string, compression: Compression, range?:
 export function openTar(file: string, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
   let head: Uint8Array;
   try {
-    const fd = openSync(file, 'r');
-    try {
-      head = fdReadAt(fd)(range?.start ?? 0, 8);
-    } finally {
-      closeSync(fd);
-    }
+    head = readRange(file, range?.start ?? 0, 8);
   } catch (e) {
     throw fromSystemError(e, file, 'archive');
   }

@@ -3,7 +3,7 @@
 // way, persistence, and the conflicts as the instance ends up. Every
 // decision is the planner's (src/manage/plan.ts); this only writes and reads.
 import os from 'node:os';
-import { displayBytes } from '../core/rule.js';
+import { displayBytes } from '../core/bytes.js';
 import { isXarchError } from '../core/errors.js';
 import {
   DEFAULT_BINFMT_DIR, isMounted, readEntry, readGlobalStatus, readLiveEntries, registerRule, removeEntry, setEntryEnabled,

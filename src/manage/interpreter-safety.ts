@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError } from '../core/errors.js';
-import { displayBytes } from '../core/rule.js';
+import { displayBytes } from '../core/bytes.js';
 import { emulatorHint } from '../emulators/emulator.js';
 import { elfIsStatic } from '../emulators/discover.js';
 import type { InterpreterCheck } from './plan.js';

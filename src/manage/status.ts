@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import { kernelFeatures, type KernelFeatures } from '../core/kernel-version.js';
-import { toHex } from '../core/rule.js';
+import { toHex } from '../core/bytes.js';
 import { elfIsStatic } from '../emulators/discover.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readGlobalStatus, readLiveEntries } from '../host/kernel.js';
 import type { ManageOptions } from './options.js';

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, fromSystemError } from '../core/errors.js';
-import { stringBytes, type Rule } from '../core/rule.js';
+import { stringBytes } from '../core/bytes.js';
+import { type Rule } from '../core/rule.js';
 import { renderBinfmtD } from '../formats/binfmt-d.js';
 import { writeFileAtomic } from '../host/atomic.js';
 

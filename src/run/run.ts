@@ -8,7 +8,6 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { getTarget, resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
-export { resolveInRoot };
 import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
 import { findEmulators, type FindOptions } from '../emulators/discover.js';

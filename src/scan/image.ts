@@ -2,10 +2,11 @@
 // compressed), `docker save` / `podman save` archives and OCI image layouts
 // (directory or tar). Everything is read as streams; layers are applied in
 // order with whiteouts (.wh.<name>) and opaque directories (.wh..wh..opq).
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
+import { readRange as readFileRange } from '../host/file.js';
 import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
 import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
@@ -18,20 +19,7 @@ export interface ScanOptions {
 type Source = { file: string; start: number; end: number };
 
 function readRange(src: Source, max = 1 << 24): Uint8Array {
-  const len = Math.min(src.end - src.start, max);
-  const fd = openSync(src.file, 'r');
-  try {
-    const b = new Uint8Array(len);
-    let got = 0;
-    while (got < len) {
-      const n = readSync(fd, b, got, len - got, src.start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return b.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
+  return readFileRange(src.file, src.start, Math.min(src.end - src.start, max));
 }
 
 /** Stream one layer (a tar, maybe compressed) into a per-layer map. */

@@ -2,14 +2,15 @@
 // image contains, which loaders they need, which emulators would run them,
 // and which files differ from the architecture expected.
 //
-// The tree walk is a synchronous loop over readdir/open/read with one
-// reused buffer: measured here, a promise per file is an order of magnitude
-// slower, and a plain loop is faster than scanelf (bench/run.ts).
-import { closeSync, constants, openSync, readdirSync, readSync } from 'node:fs';
-import { resolveInRoot } from '../host/rootfs.js';
+// The tree walk is a synchronous loop over readdir and host/file.ts withFile
+// with one reused buffer: measured here, a promise per file is an order of
+// magnitude slower, and a plain loop is faster than scanelf (bench/run.ts).
+import { readdirSync } from 'node:fs';
+import { withFile } from '../host/file.js';
+import { resolveInRoot, resolveWith, type InRootLookup } from '../host/rootfs.js';
 import { getTarget, emulatorName, TARGETS, type Target } from '../core/arch.js';
 import { isXarchError } from '../core/errors.js';
-import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo, type ReadAt } from '../core/elf.js';
+import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo } from '../core/elf.js';
 
 export interface TargetCount {
   count: number;
@@ -114,19 +115,8 @@ export function archName(info: ElfInfo): string {
   return t ? t.name : `unknown-${info.machineName.replace(/\s+/g, '-')}`;
 }
 
+/** Bytes read at once from each file: the ELF and program headers of almost every file fit. */
 const BUF = 1024;
-
-/** Parse one ELF file given its first bytes and an fd for the rest. */
-function parseWithPrefix(prefix: Uint8Array, fd: number | null): ElfInfo {
-  const inMem = bytesReadAt(prefix);
-  const read: ReadAt = (offset, length) => {
-    if (offset + length <= prefix.length || fd === null) return inMem(offset, length);
-    const b = new Uint8Array(length);
-    const n = readSync(fd, b, 0, length, offset);
-    return b.subarray(0, n);
-  };
-  return parseElf(read);
-}
 
 export interface TreeOptions {
   expect?: Target;
@@ -138,8 +128,8 @@ export interface TreeOptions {
 export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
   const start = process.hrtime.bigint();
   const acc = new ScanAccumulator(opts.expect);
-  const buf = new Uint8Array(BUF);
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  // readdir's type stands for the stat (host/file.ts OpenOptions.seenRegular).
+  const open = { noFollow: true, seenRegular: true, buffer: new Uint8Array(BUF) };
   const stack = [root];
   while (stack.length) {
     const dir = stack.pop()!;
@@ -165,28 +155,18 @@ export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
       }
       acc.files++;
       if (opts.onProgress && acc.files % 2000 === 0) opts.onProgress(acc.files);
-      let fd: number;
       try {
-        fd = openSync(p, flags);
-      } catch {
-        acc.errors.unreadable++;
-        continue;
-      }
-      try {
-        const n = readSync(fd, buf, 0, BUF, 0);
-        if (n >= 4 && looksLikeElf(buf)) {
+        withFile(p, (read, head) => {
+          if (!looksLikeElf(head)) return;
           try {
-            acc.addElf(p.slice(root.length + 1), parseWithPrefix(buf.subarray(0, n), fd));
+            acc.addElf(p.slice(root.length + 1), parseElf(read));
           } catch (err) {
             if (isXarchError(err)) acc.errors.invalidElf++;
             else throw err;
           }
-        }
-      } catch (err) {
-        if (isXarchError(err)) throw err;
+        }, open);
+      } catch {
         acc.errors.unreadable++;
-      } finally {
-        closeSync(fd);
       }
     }
   }
@@ -207,44 +187,35 @@ export interface VirtualEntry {
   invalidElf?: boolean;
 }
 
-export function virtualHas(fsmap: Map<string, VirtualEntry>, p: string): boolean {
-  let rel = p;
-  for (let hops = 0; hops < 40; hops++) {
-    const parts = rel.split('/').filter(Boolean);
-    let cur: string[] = [];
-    let relinked = false;
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i] === '..') { cur.pop(); continue; }
-      if (parts[i] === '.') continue;
-      cur.push(parts[i]!);
-      const e = fsmap.get(cur.join('/'));
-      if (!e) {
-        // Directories are often implicit in archives.
-        if (i < parts.length - 1) continue;
-        return false;
-      }
-      if (e.type === 'symlink') {
-        const dir = cur.slice(0, -1).join('/');
-        rel = [e.linkname.startsWith('/') ? e.linkname : `/${dir}/${e.linkname}`, ...parts.slice(i + 1)].join('/');
-        relinked = true;
-        break;
-      }
+/**
+ * The in-root lookup of an archive's file system. Archives often list a file
+ * without its parent directories; those directories exist all the same.
+ */
+export function virtualLookup(fsmap: Map<string, VirtualEntry>): InRootLookup {
+  let implicit: Set<string> | undefined;
+  return (p) => {
+    const key = p.slice(1);
+    const e = fsmap.get(key);
+    if (e) return e.type === 'dir' ? { type: 'dir' } : e.type === 'symlink' ? { type: 'symlink', target: e.linkname } : { type: 'file' };
+    if (key === '') return { type: 'dir' };
+    if (!implicit) {
+      implicit = new Set();
+      for (const k of fsmap.keys()) for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) implicit.add(k.slice(0, i));
     }
-    if (!relinked) return true;
-  }
-  return false;
+    return implicit.has(key) ? { type: 'dir' } : null;
+  };
+}
+
+/** Does `p` (absolute, as seen inside the archive) exist in it, following in-archive symlinks? */
+export function virtualHas(fsmap: Map<string, VirtualEntry>, p: string): boolean {
+  return resolveWith(virtualLookup(fsmap), p) !== null;
 }
 
 /** ElfInfo of a tar member's head (plus a later range it kept), or nothing when it is not ELF. */
 export function elfOfHead(head: Uint8Array, extra?: { offset: number; bytes: Uint8Array }): { info?: ElfInfo; invalid?: boolean } {
   if (!looksLikeElf(head)) return {};
   const inHead = bytesReadAt(head);
-  const read: ReadAt = (offset, length) => {
-    if (extra && offset >= extra.offset && offset + length <= extra.offset + extra.bytes.length) {
-      return extra.bytes.subarray(offset - extra.offset, offset - extra.offset + length);
-    }
-    return inHead(offset, length);
-  };
+  const read = extra ? bytesReadAt(extra.bytes, inHead, extra.offset) : inHead;
   try {
     return { info: parseElf(read) };
   } catch {
@@ -280,5 +251,6 @@ export function reportFromVirtual(fsmap: Map<string, VirtualEntry>, base: Pick<S
     else if (e.invalidElf) acc.errors.invalidElf++;
   }
   acc.errors.unsafePaths += extra.unsafePaths ?? 0;
-  return acc.report(base, (l) => virtualHas(fsmap, l), seconds);
+  const lookup = virtualLookup(fsmap);
+  return acc.report(base, (l) => resolveWith(lookup, l) !== null, seconds);
 }

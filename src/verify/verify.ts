@@ -10,7 +10,6 @@ import { getTarget, isHostTarget, resolveTarget, TARGETS } from '../core/arch.js
 import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries, isMounted } from '../host/kernel.js';
 import { whichEntry } from '../core/match.js';
 import { buildExecHelper, buildProbe, EXEC_HELPER_MARKER, hasProbe, PROBE_EXIT, probeMessage } from '../core/probe.js';
-import { findEmulators } from '../emulators/discover.js';
 import type { Emulator } from '../emulators/emulator.js';
 import type { LiveEntry } from '../core/match.js';
 
@@ -164,4 +163,3 @@ function verifyOne(name: string, tmp: string, helper: string | null, live: { ent
 
 const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 8: 'ENOEXEC', 12: 'ENOMEM', 13: 'EACCES', 20: 'ENOTDIR', 26: 'ETXTBSY', 40: 'ELOOP' };
 
-export { findEmulators };

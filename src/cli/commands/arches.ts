@@ -4,7 +4,7 @@ import { EXIT_FAILURE, EXIT_OK, errorJson, formatError, jsonLine, table, type Io
 import { defineCommand, parseCommand } from '../options.js';
 import { TARGETS, emulatorName, isHostTarget, resolveTarget, type NameScheme, type Resolved, type Target } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
-import { displayBytes } from '../../core/rule.js';
+import { byteString, displayBytes } from '../../core/bytes.js';
 import { findEmulators } from '../../emulators/discover.js';
 
 export const command = defineCommand({
@@ -33,12 +33,6 @@ function aliases(t: Target): string {
   const n = t.names;
   return [...(n.docker ?? []).filter((x) => x.startsWith('linux/')), ...(n.debian ?? []), ...(n.uname ?? []), ...(n.go ?? [])]
     .filter((x, i, a) => x !== t.name && a.indexOf(x) === i).join(' ');
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return s;
 }
 
 function resolvedLine(r: Resolved, machine: string, installed: Set<string>): Record<string, unknown> {
@@ -80,7 +74,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     for (const t of TARGETS) {
       jsonLine(io, {
         name: t.name, family: t.family, cpu: t.cpu, emulator: emulatorName(t), installed: installed.has(t.name), host: isHostTarget(t, machine),
-        class: t.elfClass, byteOrder: t.byteOrder, machine: t.machine, magic: displayBytes(latin1(t.magic)), mask: displayBytes(latin1(t.mask)),
+        class: t.elfClass, byteOrder: t.byteOrder, machine: t.machine, magic: displayBytes(byteString(t.magic)), mask: displayBytes(byteString(t.mask)),
         description: t.description, names: t.names,
       });
     }
@@ -91,7 +85,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.all) {
     for (const t of TARGETS) {
       io.out(`\n${t.name}: ${t.description}, ELF${t.elfClass} ${t.byteOrder}-endian, e_machine ${t.machine}\n`);
-      io.out(`  magic ${displayBytes(latin1(t.magic))}\n  mask  ${displayBytes(latin1(t.mask))}\n`);
+      io.out(`  magic ${displayBytes(byteString(t.magic))}\n  mask  ${displayBytes(byteString(t.mask))}\n`);
       for (const s of SCHEMES) if (t.names[s]?.length) io.out(`  ${s.padEnd(6)} ${t.names[s]!.join(' ')}\n`);
     }
   }

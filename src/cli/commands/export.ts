@@ -10,7 +10,7 @@ import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
 import { writeFileAtomic } from '../../host/atomic.js';
 import { isOurs } from '../../manage/ownership.js';
 import { selectEntries } from '../../manage/select.js';
-import { displayBytes, stringBytes } from '../../core/rule.js';
+import { displayBytes, stringBytes } from '../../core/bytes.js';
 import { fromSystemError } from '../../core/errors.js';
 import { FORMATS, formatChoices, getFormat } from '../../formats/registry.js';
 

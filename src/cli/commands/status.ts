@@ -4,7 +4,7 @@ import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { status } from '../../manage/status.js';
-import { displayBytes } from '../../core/rule.js';
+import { displayBytes } from '../../core/bytes.js';
 
 export const command = defineCommand({
   name: 'status',

@@ -1,12 +1,12 @@
 // xarch which FILE...: the binfmt_misc entry the kernel would run for each file.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { fromSystemError, XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries } from '../../host/kernel.js';
 import { whichEntry, type NearMiss } from '../../core/match.js';
-import { BINPRM_BUF_SIZE, displayBytes, textToByteString } from '../../core/rule.js';
+import { displayBytes, textToByteString } from '../../core/bytes.js';
+import { readExecHead } from '../../host/file.js';
 
 export const command = defineCommand({
   name: 'which',
@@ -28,27 +28,6 @@ directory, which on Linux 6.x lists the newest entry first.
 Exit 0 when every file has an entry, 1 when one has none or cannot be read.`,
 });
 
-function readHead(file: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw fromSystemError(e, file, 'file');
-  }
-  try {
-    if (fstatSync(fd).isDirectory()) {
-      throw new XarchError('PATH_NOT_FILE', `${file} is a directory, not a file (exec would fail with EACCES)`, { path: file, errno: 'EISDIR' });
-    }
-    const b = new Uint8Array(BINPRM_BUF_SIZE);
-    const n = readSync(fd, b, 0, b.length, 0);
-    return b.subarray(0, n);
-  } catch (e) {
-    throw fromSystemError(e, file, 'file');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function missJson(m: NearMiss): Record<string, unknown> {
   const o: Record<string, unknown> = { name: m.name, reason: m.reason };
   if (m.firstDiff) o.firstDiff = { offset: m.firstDiff.offset, fileByte: m.firstDiff.actual, magicByte: m.firstDiff.expected, mask: m.firstDiff.mask };
@@ -67,7 +46,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const file of positionals) {
     let head: Uint8Array;
     try {
-      head = readHead(file.startsWith('/') ? file : `${io.cwd}/${file}`);
+      head = readExecHead(file.startsWith('/') ? file : `${io.cwd}/${file}`);
     } catch (e) {
       failed = true;
       const err = e instanceof XarchError ? e : fromSystemError(e, file);
