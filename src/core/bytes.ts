@@ -112,3 +112,8 @@ export function firstMaskedMismatch(data: Uint8Array, magic: Uint8Array, mask: U
   }
   return -1;
 }
+
+/** Two byte strings are equal; null (no mask) equals only null. The one byte comparison. */
+export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
+}

@@ -7,7 +7,7 @@
 // bytes, not text (a name may hold a raw 0xff or a newline). Rule keeps them
 // as *byte strings* (see core/bytes.ts); registerBytes() gives the bytes of
 // the register line.
-import { byteString, displayBytes, escapeHex, fromHex, stringBytes, toHex } from './bytes.js';
+import { byteString, bytesEqual, displayBytes, escapeHex, fromHex, stringBytes, toHex } from './bytes.js';
 import { xarchEntryName, type Target } from './arch.js';
 import { XarchError } from './errors.js';
 
@@ -397,8 +397,6 @@ export function ruleFromTarget(t: Target, opts: { name?: string; interpreter: st
 
 /** Two rules describe the same kernel entry (names included). */
 export function sameRule(a: Rule, b: Rule): boolean {
-  const eq = (x: Uint8Array | null, y: Uint8Array | null) =>
-    x === null || y === null ? x === y : x.length === y.length && x.every((v, i) => v === y[i]);
-  return a.name === b.name && a.type === b.type && a.offset === b.offset && eq(a.magic, b.magic) && eq(a.mask, b.mask) &&
+  return a.name === b.name && a.type === b.type && a.offset === b.offset && bytesEqual(a.magic, b.magic) && bytesEqual(a.mask, b.mask) &&
     a.extension === b.extension && a.interpreter === b.interpreter && canonicalFlags(a.flags) === canonicalFlags(b.flags);
 }

@@ -15,6 +15,7 @@
 import { TARGETS, targetForEntryName } from '../core/arch.js';
 import { matchRule, whichEntry, type LiveEntry } from '../core/match.js';
 import type { Rule } from '../core/rule.js';
+import { bytesEqual } from '../core/bytes.js';
 
 export interface Conflict {
   /** Another enabled entry that matches the same binaries. */
@@ -22,9 +23,6 @@ export interface Conflict {
   /** The entry the kernel uses for those binaries (newest enabled match). */
   winner: string;
 }
-
-export const bytesEqual = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
-  a === null || b === null ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** Is this entry xarch's own? (see the comment at the top of this file) */
 export function isOurs(rule: Rule): boolean {

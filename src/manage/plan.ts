@@ -14,7 +14,8 @@ import { displayBytes } from '../core/bytes.js';
 import { canonicalFlags, renderRegister, ruleFromTarget, sameRule, type Rule } from '../core/rule.js';
 import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { errorJson, type ItemError } from './options.js';
-import { bytesEqual, conflictsFor, isOurs, type Conflict } from './ownership.js';
+import { conflictsFor, isOurs, type Conflict } from './ownership.js';
+import { bytesEqual } from '../core/bytes.js';
 
 export type InstallStatus = 'installed' | 'unchanged' | 'replaced' | 'skipped' | 'failed';
 
