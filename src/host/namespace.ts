@@ -1,10 +1,212 @@
-// Private binfmt_misc instances. Since Linux 6.7 every user namespace that
+// The one namespace launcher. Node cannot call unshare(2) itself, so every
+// namespace xarch makes is util-linux `unshare` running a POSIX sh "stage"
+// script; this file builds that command line, the stage's binfmt_misc lines,
+// and maps the stage's failures to XarchErrors.
+//
+// Private binfmt_misc instances: since Linux 6.7 every user namespace that
 // mounts binfmt_misc gets its own empty instance; registering there needs no
-// host privilege and dies with the namespace. Node cannot call unshare(2)
-// itself, so this wraps util-linux's `unshare`, present on every Debian.
-import { spawnSync } from 'node:child_process';
-
+// host privilege and dies with the namespace.
+//
+// Registration inside a namespace is a shell write (`printf > register`),
+// not host/kernel.ts registerRule: the stage runs in the new namespaces
+// before any node process could be there (node cannot enter a namespace, and
+// starting one inside would cost its whole start-up per session). The lines
+// written are still rendered by the core codec (renderRegister) by the caller.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { kernelAtLeast } from '../core/kernel-version.js';
+import { XarchError } from '../core/errors.js';
 import { DEFAULT_BINFMT_DIR } from './kernel.js';
+
+/** How IDs are mapped into the new user namespace. */
+export type IdMode =
+  /** No user namespace (root with the host's handlers). */
+  | 'none'
+  /** unshare --map-root-user: only the caller, as 0. */
+  | 'map-root'
+  /** The stage waits on fd 3 until xarch has written the maps (writeIdMaps), then re-executes itself with its capabilities. */
+  | 'deferred';
+
+export interface LaunchSpec {
+  ids: IdMode;
+  /** A new PID namespace whose init is the stage (killed with unshare: --kill-child). */
+  pid: boolean;
+  /** setpriv --pdeathsig KILL: unshare dies with xarch, SIGKILL included. */
+  dieWithParent?: boolean;
+  /** Environment variables set for the stage only (env K=V before unshare). */
+  stageEnv?: Record<string, string>;
+  /** The stage script (POSIX sh) and its $0, $1... */
+  script: string;
+  args: readonly string[];
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+// fd 3 carries "go" from xarch, fd 4 carries the stage's reports to xarch.
+// The first sh runs before its IDs are mapped, so it has no capabilities
+// after its exec; once mapped, a fresh exec of sh gets them (capabilities
+// are recomputed at execve from the now-mapped uid 0). Gaining them clears
+// the parent-death signal unshare --kill-child gave this process (the kernel
+// resets it in commit_creds when capabilities grow), so setpriv sets it again.
+const DEFERRED_BOOT = 'echo ready >&4; read go <&3 || exit 125; s=$1; shift; exec setpriv --pdeathsig KILL sh -c "$s" "$@"';
+
+/** The argv that starts `spec.script` in new namespaces. */
+export function namespaceArgv(spec: LaunchSpec): string[] {
+  const argv: string[] = [];
+  const env = Object.entries(spec.stageEnv ?? {});
+  if (env.length) argv.push('env', ...env.map(([k, v]) => `${k}=${v}`));
+  if (spec.dieWithParent) argv.push('setpriv', '--pdeathsig', 'KILL');
+  argv.push('unshare');
+  if (spec.ids === 'map-root') argv.push('--user', '--map-root-user');
+  else if (spec.ids === 'deferred') argv.push('--user');
+  argv.push('--mount');
+  if (spec.pid) argv.push('--pid');
+  argv.push('--fork', '--kill-child', 'sh', '-c');
+  if (spec.ids === 'deferred') argv.push(DEFERRED_BOOT, spec.args[0] ?? 'xarch-stage', spec.script, ...spec.args);
+  else argv.push(spec.script, ...spec.args);
+  return argv;
+}
+
+/** Why a stage gave up: the first word of its `fail` line. */
+const STAGE_FAILURES = {
+  binfmt: 'cannot mount a private binfmt_misc instance (Linux 6.7 or later is needed)',
+  register: 'the private binfmt_misc instance refused a handler',
+  overlay: 'cannot mount the overlay (overlayfs in a user namespace needs Linux 5.11+ and an upper directory on a file system that supports it)',
+  bind: 'cannot bind a host path into the session',
+  mount: 'cannot set up the session\'s mounts',
+} as const;
+export type StageFailure = keyof typeof STAGE_FAILURES;
+
+/**
+ * The stage's shell prelude: `fail REASON [DETAIL]` reports to fd 4 when
+ * xarch listens there (XARCH_REPORT=fd), else prints one line on stderr;
+ * either way the stage exits 125.
+ */
+export function stagePrelude(): string {
+  const messages = Object.entries(STAGE_FAILURES).map(([k, m]) => `${k}) m=${shellQuote(m)};;`).join(' ');
+  return `fail() { if [ "$XARCH_REPORT" = fd ]; then echo "$*" >&4; else case $1 in ${messages} *) m=$1;; esac; shift; echo "xarch: $m\${1:+: $*}" >&2; fi; exit 125; }`;
+}
+
+/** Stage lines that mount a private binfmt_misc instance at the shell word `dirWord` and register `registerLines` (rendered by the core codec). */
+export function binfmtStage(dirWord: string, registerLines: readonly string[]): string {
+  const d = dirWord;
+  const lines = [`mount -t binfmt_misc binfmt_misc ${d} 2>/dev/null || fail binfmt`];
+  for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
+  return lines.join('\n');
+}
+
+/** The XarchError for a stage's `fail` line (`REASON DETAIL...`). */
+export function stageError(line: string, release: string): XarchError {
+  const [reason = '', ...rest] = line.trim().split(' ');
+  const detail = rest.join(' ');
+  const message = (STAGE_FAILURES as Record<string, string>)[reason] ?? `session set-up failed: ${line.trim()}`;
+  const full = detail ? `${message}: ${detail}` : message;
+  switch (reason) {
+    case 'binfmt':
+      return kernelAtLeast(release, 6, 7)
+        ? new XarchError('BINFMT_UNAVAILABLE', full, { hint: 'binfmt_misc must be built into the kernel or loadable (modprobe binfmt_misc)' })
+        : new XarchError('KERNEL_TOO_OLD', `${full}; this is ${release}`, { hint: 'as root, register handlers with xarch install and use xarch shell --global' });
+    case 'register':
+      return new XarchError('BINFMT_WRITE_FAILED', full, { hint: 'check the emulator exists and is executable (xarch emulators)' });
+    case 'overlay':
+      return new XarchError('SANDBOX_UNAVAILABLE', full, { hint: 'put the --overlay directory on a local file system (ext4, xfs, btrfs, tmpfs), not on another overlay or NFS' });
+    case 'bind':
+      return new XarchError('PATH_NOT_FOUND', full, { path: detail, hint: 'give --bind SRC[:DST][:ro] with an existing host path SRC' });
+    default:
+      return new XarchError('SANDBOX_UNAVAILABLE', full, { hint: 'util-linux (unshare, mount) and a kernel with user namespaces are needed' });
+  }
+}
+
+/** The XarchError when unshare itself could not make the namespaces. */
+export function namespaceUnavailable(detail: string): XarchError {
+  return new XarchError('SANDBOX_UNAVAILABLE', `cannot create user namespaces here${detail ? `: ${detail}` : ''}`, {
+    hint: 'user namespaces may be disabled (sysctl user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns); as root, xarch shell --global uses the host\'s handlers',
+  });
+}
+
+/** The XarchError when the launcher binaries cannot be started. */
+export function launcherMissing(e: NodeJS.ErrnoException): XarchError {
+  return new XarchError('SANDBOX_UNAVAILABLE', `cannot start the session: ${e.code ?? e.message}`, { hint: 'util-linux (unshare, setpriv, mount, script) is needed' });
+}
+
+export interface IdMapEntry { inside: number; outside: number; count: number }
+export interface IdMap { uid: IdMapEntry[]; gid: IdMapEntry[] }
+
+const mapText = (m: IdMapEntry[]) => m.map((e) => `${e.inside} ${e.outside} ${e.count}\n`).join('');
+const mapArgs = (m: IdMapEntry[]) => m.flatMap((e) => [String(e.inside), String(e.outside), String(e.count)]);
+
+/**
+ * Write the user namespace's ID maps for process `pid`. Root writes them
+ * itself; a user maps just itself directly (after denying setgroups, as the
+ * kernel requires), or its subordinate ranges through the set-uid
+ * newuidmap/newgidmap, which check them against /etc/subuid and /etc/subgid.
+ */
+export function writeIdMaps(pid: number, map: IdMap, callerUid = process.getuid?.() ?? 0): void {
+  const single = map.uid.length === 1 && map.gid.length === 1 && map.uid[0]!.count === 1 && map.gid[0]!.count === 1;
+  if (callerUid === 0 || single) {
+    if (callerUid !== 0) writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+    writeFileSync(`/proc/${pid}/uid_map`, mapText(map.uid));
+    writeFileSync(`/proc/${pid}/gid_map`, mapText(map.gid));
+    return;
+  }
+  for (const [tool, m] of [['newuidmap', map.uid], ['newgidmap', map.gid]] as const) {
+    const r = spawnSync(tool, [String(pid), ...mapArgs(m)], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new XarchError('SANDBOX_UNAVAILABLE', `${tool} refused the subordinate ID map: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`, {
+        hint: 'install uidmap (apt-get install uidmap) and check /etc/subuid and /etc/subgid',
+      });
+    }
+  }
+}
+
+export interface StageChannel {
+  /** True once the stage has reported that the command starts. */
+  running(): boolean;
+  /** Why the session never started, when it did not. */
+  failure(): XarchError | undefined;
+}
+
+/**
+ * Talk to a stage launched with `ids: 'deferred'` and XARCH_REPORT=fd on
+ * pipes 3 (to the stage) and 4 (from it): map IDs when it is ready, note
+ * when the command starts, turn a `fail` line into an XarchError.
+ */
+export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string): StageChannel {
+  const go = child.stdio[3] as Writable;
+  const reports = child.stdio[4] as Readable;
+  let running = false;
+  let ready = false;
+  let failure: XarchError | undefined;
+  let buffer = '';
+  go.on('error', () => {});
+  reports.setEncoding('utf8');
+  reports.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line === 'ready') {
+        ready = true;
+        try {
+          if (map) writeIdMaps(child.pid!, map);
+          go.end('go\n');
+        } catch (e) {
+          failure = e as XarchError;
+          child.kill('SIGKILL');
+        }
+      } else if (line === 'started') running = true;
+      else if (!failure) failure = stageError(line, release);
+    }
+  });
+  reports.on('end', () => {
+    if (map && !ready && !failure) failure = namespaceUnavailable('unshare failed');
+  });
+  return { running: () => running, failure: () => failure };
+}
 
 export interface SandboxOptions {
   /** Where to mount the private instance (default /proc/sys/fs/binfmt_misc). */
@@ -20,10 +222,8 @@ export interface SandboxOptions {
  */
 export function sandboxArgv(argv: readonly string[], opts: SandboxOptions = {}): string[] {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
-  const script = `mount -t binfmt_misc binfmt_misc "$XARCH_SANDBOX_BINFMT" || { echo "xarch: cannot mount a private binfmt_misc instance (Linux 6.7 or later is needed)" >&2; exit 125; }
-${opts.setup ?? ''}
-exec "$@"`;
-  return ['env', `XARCH_SANDBOX_BINFMT=${dir}`, 'unshare', '--user', '--map-root-user', '--mount', '--fork', '--kill-child', 'sh', '-c', script, 'xarch-sandbox', ...argv];
+  const script = [stagePrelude(), binfmtStage('"$XARCH_SANDBOX_BINFMT"', []), opts.setup ?? '', 'exec "$@"'].join('\n');
+  return namespaceArgv({ ids: 'map-root', pid: false, stageEnv: { XARCH_SANDBOX_BINFMT: dir }, script, args: ['xarch-sandbox', ...argv] });
 }
 
 export type SandboxSupport = { ok: true } | { ok: false; reason: string };

@@ -3,8 +3,7 @@
 // missing) is separate from spawning so it can be tested and explained.
 import { existsSync } from 'node:fs';
 import { resolveInRoot } from '../host/rootfs.js';
-import { spawn } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
+import { spawnWithRelay } from '../host/process.js';
 import path from 'node:path';
 import { getTarget, resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
@@ -132,20 +131,8 @@ const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2',
 
 /** Spawn the plan with inherited stdio; resolves to the exit status (128+signal when killed). */
 export function execPlan(plan: RunPlan): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: 'inherit' });
-    const relay = (sig: NodeJS.Signals) => () => { child.kill(sig); };
-    const handlers = RELAYED.map((s) => [s, relay(s)] as const);
-    for (const [s, h] of handlers) process.on(s, h);
-    const done = () => { for (const [s, h] of handlers) process.off(s, h); };
-    child.on('error', (e) => {
-      done();
-      reject(new XarchError('EMULATOR_NOT_FOUND', `cannot start ${plan.argv[0]}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { path: plan.argv[0], hint: emulatorHint() }));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      if (signal) resolve(128 + (osConstants.signals[signal] ?? 0));
-      else resolve(code ?? 1);
-    });
+  return spawnWithRelay(plan.argv, {
+    relay: RELAYED,
+    startError: (e) => new XarchError('EMULATOR_NOT_FOUND', `cannot start ${plan.argv[0]}: ${e.code ?? e.message}`, { path: plan.argv[0], hint: emulatorHint() }),
   });
 }

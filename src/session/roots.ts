@@ -9,6 +9,7 @@
 // two starts racing on the same entry both succeed (the second rename finds
 // the first's entry and drops its own). Once renamed, an entry is never
 // written again. Temporaries of dead processes are swept on the next call.
+import { processAlive as alive } from '../host/process.js';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
@@ -265,15 +266,6 @@ function tempDir(cacheDir: string): string {
   // The entry it becomes is read by sessions of other IDs (mapped users, a shared /var/cache).
   chmodSync(d, 0o755);
   return d;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Remove temporaries whose process is gone (a killed unpack). */

@@ -1,12 +1,24 @@
 // Sessions in a foreign root file system. Default (Linux 6.7+, any user):
 // a new user, mount and PID namespace with its own binfmt_misc instance,
 // F handlers for the root's architectures (the kernel opens the emulator at
-// registration, on the host side, so it still runs after chroot), /proc,
-// /dev and /sys inside the root, chroot, exec. Everything is private to the
-// namespaces and disappears with their last process: nothing to clean up
-// on the host, whatever happens to the command.
-import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+// registration, on the host side, so it still runs after chroot), an
+// optional overlay, /proc, a small /dev, binds, then the command. The stage
+// (stage.ts) builds the view; this file plans it and runs it.
+//
+// Lifecycle: setpriv gives unshare a parent-death SIGKILL, unshare
+// --kill-child kills the namespace's init when unshare dies, and a PID
+// namespace whose init dies takes every process with it; the mount
+// namespace goes with its last process. So whatever ends xarch ends the
+// session and leaves no mount. util-linux `unshare --fork` ignores SIGINT
+// and SIGTERM, so xarch signals the command's process group itself.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
+import { exitStatus, spawnWithRelay } from '../host/process.js';
+import { prepareRoot } from './roots.js';
+import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
+import { planIdMap, type IdPlan } from './idmap.js';
+import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
 import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
@@ -25,7 +37,25 @@ export interface SessionRequest {
   global?: boolean;
   machine?: string;
   kernelRelease?: string;
+  /** The caller's environment (PATH to find emulators, TERM). */
   env?: NodeJS.ProcessEnv;
+  /** Keep every write in this directory (upper/ and work/) over an untouched root. */
+  overlay?: string;
+  /** Writes go to a layer that disappears with the session. */
+  ephemeral?: boolean;
+  /** SRC[:DST][:ro] */
+  binds?: string[];
+  workdir?: string;
+  /** K=V added to the command's environment. */
+  setEnv?: string[];
+  /** Give the command a pseudo-terminal (the caller's stdin and stdout are terminals). */
+  terminal?: boolean;
+  /** Pick this platform from a multi-platform image index. */
+  platform?: string;
+  /** The command's user inside (an image's User: name or uid[:gid]). */
+  user?: string;
+  /** Who runs the session (default: this process, /etc/subuid, /etc/subgid). */
+  ids?: Parameters<typeof planIdMap>[0];
 }
 
 export interface SessionPlan {
@@ -37,6 +67,16 @@ export interface SessionPlan {
   rules: string[];
   argv: string[];
   env: Record<string, string>;
+  command: string[];
+  layer: Layer;
+  /** The --overlay directory, when there is one. */
+  overlayDir?: string;
+  binds: Bind[];
+  workdir: string;
+  terminal: boolean;
+  /** The user namespace's ID map (null with --global: no user namespace). */
+  ids: IdPlan | null;
+  release: string;
 }
 
 const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
@@ -80,47 +120,112 @@ export function detectArchitectures(root: string, machine = os.machine(), limit 
   return [...found.values()];
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+
+const TOOL_DIRS = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
+
+/** A host tool by absolute path: the stage runs it after the session's PATH (maybe an image's) is in force. */
+function hostTool(name: string): string {
+  return TOOL_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? name;
 }
 
-/** Stage run inside the namespaces: mounts, registrations, chroot. Positional: $1 root, then the command. */
-function stageScript(rules: string[], global: boolean): string {
-  const lines = ['set -e', 'root="$1"; shift'];
-  if (!global) {
-    lines.push('mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || { echo "xarch: cannot mount a private binfmt_misc instance (Linux 6.7 or later is needed)" >&2; exit 125; }');
-    for (const r of rules) lines.push(`printf '%s' ${shellQuote(r)} > /proc/sys/fs/binfmt_misc/register`);
+function readOr(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
-  lines.push(
-    '[ -d "$root/proc" ] && mount -t proc proc "$root/proc" 2>/dev/null || true',
-    '[ -d "$root/dev" ] && mount --rbind /dev "$root/dev" 2>/dev/null || true',
-    '[ -d "$root/sys" ] && mount --rbind /sys "$root/sys" 2>/dev/null || true',
-    // Not exec: the command must not be the namespace's PID 1, which the
-    // kernel shields from its own default signal actions. This shell is
-    // PID 1; when it exits, the kernel kills whatever is left inside.
-    'chroot "$root" "$@" && status=0 || status=$?',
-    'exit $status',
-  );
-  return lines.join('\n');
 }
 
-export function planSession(req: SessionRequest): SessionPlan {
-  const machine = req.machine ?? os.machine();
-  const release = req.kernelRelease ?? os.release();
-  let root = path.resolve(req.rootfs);
-  let temporary = false;
+/** This process's IDs and subordinate ranges, for planIdMap. */
+export function hostIdFacts(): Parameters<typeof planIdMap>[0] {
+  const info = os.userInfo();
+  return {
+    uid: info.uid, gid: info.gid, user: info.username,
+    subuid: readOr('/etc/subuid'), subgid: readOr('/etc/subgid'),
+    helpers: existsSync(hostTool('newuidmap')) && existsSync(hostTool('newgidmap')),
+  };
+}
+
+/** Parse --bind SRC[:DST][:ro|rw] against the lower root. */
+export function parseBind(spec: string, lower: string): Bind {
+  const parts = spec.split(':');
+  let readOnly = false;
+  if (parts.length > 1 && (parts.at(-1) === 'ro' || parts.at(-1) === 'rw')) readOnly = parts.pop() === 'ro';
+  if (parts.length > 2 || !parts[0]) {
+    throw new XarchError('USAGE', `--bind ${spec}: expected SRC[:DST][:ro]`, { hint: 'for example --bind ./debs:/debs:ro' });
+  }
+  const source = path.resolve(parts[0]);
   let st;
   try {
-    st = statSync(root);
+    st = statSync(source);
   } catch {
-    throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory (or a tar of one) holding a foreign root file system' });
+    throw new XarchError('PATH_NOT_FOUND', `--bind ${spec}: ${source} does not exist`, { path: source, hint: 'give --bind SRC[:DST][:ro] with an existing host path SRC' });
   }
-  if (st.isFile()) {
-    root = extractTar(root);
-    temporary = true;
-  } else if (!st.isDirectory()) {
-    throw new XarchError('PATH_NOT_FILE', `${req.rootfs} is neither a directory nor a tar file`, { path: req.rootfs });
+  const dst = path.posix.normalize(parts[1] ?? source);
+  if (!dst.startsWith('/')) throw new XarchError('USAGE', `--bind ${spec}: the destination must be an absolute path inside the root`, { hint: 'for example --bind ./debs:/debs' });
+  return { source, target: inRootPath(lower, dst), readOnly, directory: st.isDirectory() };
+}
+
+/**
+ * `p` with the root's own symlinks resolved as far as it exists, so a mount
+ * point made inside the root can never follow an absolute link out to the host.
+ */
+function inRootPath(root: string, p: string): string {
+  const parts = p.split('/').filter(Boolean);
+  for (let i = parts.length; i > 0; i--) {
+    const hit = resolveInRoot(root, '/' + parts.slice(0, i).join('/'));
+    if (hit) return path.posix.join('/', path.relative(root, hit), ...parts.slice(i)) || '/';
   }
+  return '/' + parts.join('/');
+}
+
+function sessionEnv(req: SessionRequest): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    TERM: req.env?.TERM ?? 'dumb',
+    LANG: 'C.UTF-8',
+  };
+  for (const kv of req.setEnv ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new XarchError('USAGE', `--env ${kv}: expected K=V`, { hint: 'for example --env DEBIAN_FRONTEND=noninteractive' });
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+/**
+ * The session's plan. Tar and image roots are unpacked once into the roots
+ * cache (session/roots.ts) and used read-only under an overlay (ephemeral
+ * unless --overlay is given); an image's config supplies the defaults.
+ */
+export async function planSession(req: SessionRequest): Promise<SessionPlan> {
+  sweepSessionTemps();
+  try {
+    statSync(req.rootfs);
+  } catch {
+    throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
+  }
+  if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
+  const prepared = await prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+  const config = prepared.config;
+  const r: SessionRequest = { ...req };
+  if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
+  if (config) {
+    r.setEnv = [...config.env, ...(req.setEnv ?? [])];
+    if (!req.workdir && config.workingDir) r.workdir = config.workingDir;
+    const entry = config.entrypoint ?? [];
+    r.command = req.command.length ? [...entry, ...req.command] : [...entry, ...(config.cmd ?? [])];
+    if (config.user) r.user = config.user;
+  }
+  return planWith(r, prepared.root);
+}
+
+function planWith(req: SessionRequest, lower: string): SessionPlan {
+  const machine = req.machine ?? os.machine();
+  const release = req.kernelRelease ?? os.release();
+  const root = lower;
+  const temporary = false;
   try {
     const command = req.command.length ? req.command : ['/bin/sh'];
     if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
@@ -145,66 +250,109 @@ export function planSession(req: SessionRequest): SessionPlan {
         rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
       }
     }
-    const ns = req.global
-      ? ['unshare', '--mount', '--pid', '--fork', '--kill-child']
-      : ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child'];
-    const argv = [...ns, 'sh', '-c', stageScript(rules, !!req.global), 'xarch-shell', root, ...command];
-    const env: Record<string, string> = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      HOME: '/root',
-      TERM: req.env?.TERM ?? 'dumb',
-      LANG: 'C.UTF-8',
+    let layer: Layer = { kind: 'none' };
+    let overlayDir: string | undefined;
+    if (req.overlay) {
+      overlayDir = path.resolve(req.overlay);
+      layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
+    } else if (req.ephemeral) layer = { kind: 'ephemeral' };
+    const workdir = req.workdir ?? '/';
+    if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
+    const binds = (req.binds ?? []).map((b) => parseBind(b, root));
+    const terminal = !!req.terminal;
+    const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
+    const script = stageScript({
+      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, ...(req.user ? { user: userIds(root, req.user) } : {}),
+      tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
+    }, command);
+    const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
+    const plan: SessionPlan = {
+      root, temporary, targets: targets.map((t) => t.name), rules, argv, env: sessionEnv(req), command,
+      layer, binds, workdir, terminal, ids, release,
     };
-    return { root, temporary, targets: targets.map((t) => t.name), rules, argv, env };
+    if (overlayDir) plan.overlayDir = overlayDir;
+    return plan;
   } catch (e) {
     if (temporary) rmSync(root, { recursive: true, force: true });
     throw e;
   }
 }
 
-function extractTar(file: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xarch-rootfs-'));
-  // GNU tar strips leading '/' and refuses '..' members by default; device
-  // nodes are skipped (they cannot be made without privilege, and /dev is bound in).
-  const r = spawnSync('tar', ['-xf', file, '-C', dir, '--no-same-owner', '--no-same-permissions', '--exclude=./dev/*', '--exclude=dev/*'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new XarchError('ARCHIVE_INVALID', `cannot unpack ${file}: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`, { path: file, hint: 'give a directory or a tar (optionally compressed) of a root file system' });
-  }
-  return dir;
+/** An image's User (name, uid, name:group, uid:gid) as numeric IDs, looked up in the root's /etc/passwd and /etc/group. */
+function userIds(root: string, user: string): { uid: number; gid: number } {
+  const [u = '', g] = user.split(':');
+  const lookup = (file: string, name: string, field: number): number | undefined => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const f = resolveInRoot(root, file);
+    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[0] === name) : undefined;
+    return line ? Number(line.split(':')[field]) : undefined;
+  };
+  const uid = lookup('/etc/passwd', u, 2);
+  if (uid === undefined) throw new XarchError('CONFIG_INVALID', `the image's user ${user} is not in its /etc/passwd`, { hint: 'run as another user is not possible here; name a command after --' });
+  const primary = (() => {
+    const f = resolveInRoot(root, '/etc/passwd');
+    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[2] === String(uid)) : undefined;
+    return line ? Number(line.split(':')[3]) : 0;
+  })();
+  const gid = g === undefined ? primary : lookup('/etc/group', g, 2) ?? 0;
+  return { uid, gid };
 }
+
+/** Host PIDs of the children of `pid`. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The command's host PID: unshare → the stage (PID 1 inside) → [script →] the command. */
+function commandPid(unshare: number, terminal: boolean): number | undefined {
+  let pid: number | undefined = unshare;
+  for (let depth = terminal ? 3 : 2; depth > 0 && pid !== undefined; depth--) pid = childrenOf(pid)[0];
+  return pid;
+}
+
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /** Run the session with inherited stdio; resolves to CMD's status (128+signal when killed). */
-export function runSession(plan: SessionPlan, global: boolean): Promise<number> {
+export async function runSession(plan: SessionPlan, global: boolean): Promise<number> {
   if (global && process.getuid?.() !== 0) {
-    return Promise.reject(new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' }));
+    throw new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' });
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: 'inherit', env: plan.env });
-    // Like a shell: the terminal's SIGINT goes to the session's foreground
-    // process; xarch waits for it and cleans up.
-    const ignore = () => {};
-    const relay = (sig: NodeJS.Signals) => () => { child.kill(sig); };
-    const term = relay('SIGTERM');
-    const hup = relay('SIGHUP');
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', term);
-    process.on('SIGHUP', hup);
-    const done = () => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', term);
-      process.off('SIGHUP', hup);
-      if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
-    };
-    child.on('error', (e) => {
-      done();
-      reject(new XarchError('SANDBOX_UNAVAILABLE', `cannot start the session: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { hint: 'util-linux unshare and chroot are needed' }));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      if (signal) resolve(128 + (os.constants.signals[signal] ?? 0));
-      else resolve(code ?? 1);
-    });
+  if (plan.layer.kind === 'overlay') {
+    mkdirSync(plan.layer.upper, { recursive: true });
+    mkdirSync(plan.layer.work, { recursive: true });
+  }
+  let channel: StageChannel | undefined;
+  let endedBy: NodeJS.Signals | undefined;
+  const deliver = (child: ChildProcess, sig: NodeJS.Signals) => {
+    const pid = channel?.running() ? commandPid(child.pid!, plan.terminal) : undefined;
+    // The command runs in a session of its own: signal its process group,
+    // as a terminal signals the foreground job.
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, sig);
+        return;
+      } catch { /* gone meanwhile: end the session below */ }
+    }
+    endedBy ??= sig;
+    child.kill('SIGKILL');
+  };
+  const status = await spawnWithRelay(plan.argv, {
+    env: { ...plan.env, XARCH_REPORT: 'fd' },
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
+    relay: RELAYED,
+    deliver,
+    started: (child) => { channel = openStageChannel(child, plan.ids?.map ?? null, plan.release); },
+    startError: launcherMissing,
+    cleanup: () => { if (plan.temporary) rmSync(plan.root, { recursive: true, force: true }); },
   });
+  const failure = channel?.failure();
+  if (failure) throw failure;
+  return endedBy ? exitStatus(null, endedBy) : status;
 }
 
+/** The root the command sees, on the host side while the session runs. */
+export { mergedRoot };

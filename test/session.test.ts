@@ -1,0 +1,200 @@
+// Sessions a user can work in (issue 8): lifecycle under SIGKILL/SIGTERM of
+// xarch, a real terminal, full ID maps, writable layers, binds and /dev.
+// Real QEMU, real Debian busybox/hello roots, the kernel as the oracle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, TEST_USER, asUser, fixtureRoot, needFixture, needSandbox, xarch } from './helpers/env.js';
+import { needSubordinateIds, SUBID_START } from './helpers/subids.js';
+import { planIdMap, subordinateRanges } from '../src/session/idmap.js';
+
+const skipNs = needSandbox() || needFixture('arm64');
+const mountCount = () => readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
+const temps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('xarch-rootfs-')).sort();
+const TEST_GID = () => spawnSync("id", ["-g", TEST_USER], { encoding: "utf8" }).stdout.trim();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pgrep = (pattern: string) => spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim();
+
+/** A private copy of the arm64 fixture owned by `uid`. */
+function copyRoot(uid = 0): { work: string; root: string } {
+  const work = mkdtempSync(path.join(tmpdir(), 'xarch-sessiontest-'));
+  chmodSync(work, 0o755);
+  const root = path.join(work, 'root');
+  cpSync(fixtureRoot('arm64')!, root, { recursive: true, verbatimSymlinks: true });
+  if (uid) spawnSync("chown", ["-R", `${uid}:${TEST_GID()}`, work]);
+  return { work, root };
+}
+
+/** Every path, type, mode, owner and content hash of a tree: equal digests, identical trees. */
+function treeDigest(root: string): string {
+  const r = spawnSync('sh', ['-c', 'cd "$1" && find . -printf "%p %y %m %U %G %s %l\\n" | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum', 'x', root], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return createHash('sha256').update(r.stdout).digest('hex');
+}
+
+test('ID map plan: identity for root, subordinate ranges for a user, a stated fallback without them', () => {
+  assert.deepEqual(subordinateRanges('# c\nalice:100000:65536\nbob:200000:10\n1000:300000:5\n', 'alice', 1000), [{ start: 100000, count: 65536 }, { start: 300000, count: 5 }]);
+  const root = planIdMap({ uid: 0, gid: 0, user: 'root', helpers: true });
+  assert.deepEqual(root.map.uid, [{ inside: 0, outside: 0, count: 4294967295 }]);
+  assert.equal(root.full, true);
+  const user = planIdMap({ uid: 1000, gid: 1000, user: 'alice', subuid: 'alice:100000:65536\n', subgid: 'alice:200000:65536\n', helpers: true });
+  assert.deepEqual(user.map.gid, [{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 200000, count: 65536 }]);
+  assert.equal(user.full, true);
+  const none = planIdMap({ uid: 1000, gid: 1000, user: 'alice', subuid: '', subgid: '', helpers: true });
+  assert.deepEqual(none.map.uid, [{ inside: 0, outside: 1000, count: 1 }]);
+  assert.match(none.note!, /no subordinate IDs for alice.*chown.*usermod --add-subuids/);
+  assert.match(planIdMap({ uid: 1000, gid: 1000, user: 'alice', subuid: 'alice:1:65536', subgid: 'alice:1:65536', helpers: false }).note!, /apt-get install uidmap/);
+});
+
+test('session: /dev holds only the usual nodes, a private devpts and shm', { skip: skipNs }, () => {
+  const r = xarch(['shell', fixtureRoot('arm64')!, '--', 'sh', '-c', 'ls -A /dev | tr "\\n" " "; echo; ls -A /dev/pts | tr "\\n" " "; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c; head -c 8 /dev/urandom | wc -c; echo s > /dev/shm/a && cat /dev/shm/a']);
+  assert.equal(r.status, 0, r.stderr);
+  const [nodes, pts, zero, urandom, shm] = r.stdout.trim().split('\n');
+  assert.deepEqual(nodes!.trim().split(' ').sort(), ['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'tty', 'urandom', 'zero']);
+  assert.equal(pts!.trim(), 'ptmx', 'a new devpts instance: none of the host\'s terminals');
+  assert.deepEqual([zero!.trim(), urandom!.trim(), shm], ['4', '8', 's']);
+});
+
+test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
+  const { work, root } = copyRoot();
+  try {
+    const src = path.join(work, 'src');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'f'), 'from the host\n');
+    const r = xarch(['shell', root, '--ephemeral', '--bind', `${src}:/mnt/rw`, '--bind', `${src}:/mnt/ro:ro`, '--workdir', '/mnt/rw', '--env', 'GREETING=hi there', '--',
+      'sh', '-c', 'pwd; echo "$GREETING"; cat /mnt/ro/f; echo w > /mnt/rw/new && echo rw-ok; echo w > /mnt/ro/x 2>/dev/null && echo ro-writable || echo ro-refused']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['/mnt/rw', 'hi there', 'from the host', 'rw-ok', 'ro-refused']);
+    assert.equal(readFileSync(path.join(src, 'new'), 'utf8'), 'w\n', 'a write through the bind lands on the host');
+    assert.equal(existsSync(path.join(root, 'mnt')), false, 'mount points were made in the ephemeral layer, not in the root');
+    const bad = xarch(['shell', root, '--bind', '/nonexistent/src', '--', 'true']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /does not exist\n\s+hint:/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+for (const who of ['root', 'user'] as const) {
+  const skip = skipNs || (who === 'user' && needSubordinateIds());
+  test(`session (${who}): chown and ls -l in an --overlay session; the root tree stays byte-identical; --ephemeral discards writes`, { skip }, () => {
+    const uid = who === 'root' ? 0 : Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout.trim());
+    const { work, root } = copyRoot(uid);
+    try {
+      const before = treeDigest(root);
+      const overlay = path.join(work, 'layer');
+      const run = (args: string[]) => (who === 'root' ? xarch(args) : asUser([process.execPath, CLI, ...args], { timeout: 60_000 }));
+      const r = run(['shell', root, '--overlay', overlay, '--', 'sh', '-c',
+        'cat /proc/self/uid_map | wc -l; echo data > /etc/new; chown 1234:4321 /etc/new; ls -ln /etc/new; chown 7:7 /bin/busybox; ls -ln /bin/busybox; rm /usr/bin/hello; ls /usr/bin/hello 2>/dev/null || echo gone']);
+      assert.equal(r.status, 0, r.stderr);
+      const out = r.stdout.trim().split('\n');
+      assert.equal(out[0], who === "root" ? "1" : "2", 'root: one identity line; user: self + subordinate range');
+      assert.match(out[1]!, /^-rw-r--r--\s+1 1234\s+4321\s+5 /);
+      assert.match(out[2]!, /^-rwxr-xr-x\s+1 7\s+7 /);
+      assert.equal(out[3], 'gone');
+      assert.equal(treeDigest(root), before, 'the lower root is untouched');
+      // The writes persist in the overlay directory, owned by the mapped IDs.
+      const again = run(['shell', root, '--overlay', overlay, '--', 'sh', '-c', 'cat /etc/new; ls -ln /etc/new']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /^data\n-rw-r--r--\s+1 1234\s+4321 /);
+      const hostOwner = spawnSync('stat', ['-c', '%u', path.join(overlay, 'upper', 'etc', 'new')], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(hostOwner, String(who === 'root' ? 1234 : SUBID_START + 1233));
+      const eph = run(['shell', root, '--ephemeral', '--', 'sh', '-c', 'echo x > /tmp/e; rm /bin/busybox 2>/dev/null; echo done']);
+      assert.equal(eph.status, 0, eph.stderr);
+      assert.equal(treeDigest(root), before, 'ephemeral writes are gone');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+
+test('session: exit 3 typed at an interactive prompt gives 3, with a controlling terminal and no job-control warning', { skip: skipNs || (spawnSync('sh', ['-c', 'command -v script']).status !== 0 && 'script (bsdutils) is missing') }, async () => {
+  // script(1) is the driver: it gives xarch a real pseudo-terminal on stdin/stdout.
+  const child = spawn('script', ['-q', '-e', '-c', `${process.execPath} ${CLI} shell ${fixtureRoot('arm64')!}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  await sleep(1500);
+  child.stdin.write('tty; sleep 30 & jobs; kill %1; echo job-$?\n');
+  await sleep(1500);
+  child.stdin.write('exit 3\n');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 3, out);
+  assert.match(out, /\/dev\/pts\/\d+/);
+  assert.match(out, /\[1\]\+?\s+Running\s+sleep 30/);
+  assert.match(out, /job-0/);
+  assert.doesNotMatch(out, /can't access tty|Cannot set tty process group|job control turned off/);
+});
+
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  test(`session: ${signal} of xarch at random moments leaves no process, mount or temporary directory after 2 s`, { skip: skipNs }, async () => {
+    const { work, root } = copyRoot();
+    const tar = path.join(work, 'root.tar');
+    assert.equal(spawnSync('tar', ['-cf', tar, '-C', root, '.']).status, 0);
+    try {
+      const mounts = mountCount();
+      const tempsBefore = temps();
+      for (let trial = 0; trial < 6; trial++) {
+        const marker = `xarch-marker-${signal}-${trial}`;
+        const layer = trial % 3 === 0 ? ['--ephemeral'] : trial % 3 === 1 ? ['--overlay', path.join(work, `o${trial}`)] : [];
+        const rootfs = trial === 5 ? tar : root;
+        const child = spawn(process.execPath, [CLI, 'shell', rootfs, ...layer, '--', 'sh', '-c', `sleep 60 | cat; : ${marker}`], { stdio: 'ignore' });
+        // Early (start-up, unpacking, stage) to late (command running).
+        await sleep(Math.floor(Math.random() * 900));
+        child.kill(signal);
+        const code = await new Promise<number | null>((r) => child.on('exit', (c, s) => r(c ?? (s ? 128 + (s === 'SIGKILL' ? 9 : 15) : null))));
+        if (signal === 'SIGTERM') assert.equal(code, 143, 'the command died of SIGTERM, or the session was ended before it started');
+        await sleep(2000);
+        assert.equal(pgrep(marker), '', `no process of trial ${trial} is left`);
+        assert.equal(mountCount(), mounts, 'no mount left on the host');
+        if (signal === 'SIGKILL' && rootfs === tar) {
+          // A killed xarch cannot remove its unpacked tar; the next start (or --gc) sweeps it.
+          const gc = xarch(['shell', '--gc', '--json']);
+          assert.equal(gc.status, 0, gc.stderr);
+        }
+        assert.deepEqual(temps(), tempsBefore, 'no temporary directory is left');
+      }
+      assert.equal(pgrep('sleep 60'), '');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+
+test('session: SIGINT, SIGTERM and SIGHUP to xarch reach the command, which can trap them', { skip: skipNs }, async () => {
+  for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    const child = spawn(process.execPath, [CLI, 'shell', fixtureRoot('arm64')!, '--', 'sh', '-c', `trap "echo got-${n}; exit 40" ${n}; echo ready; while :; do sleep 0.1; done`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+    await sleep(100);
+    child.kill(sig);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 40, `${sig}: ${out}`);
+    assert.match(out, new RegExp(`got-${n}`));
+  }
+});
+
+test('shell --gc removes the directories of dead sessions and keeps live ones', () => {
+  const dead = path.join(tmpdir(), 'xarch-rootfs-999999999-gctest');
+  const live = path.join(tmpdir(), `xarch-rootfs-${process.ppid}-gctest`);
+  mkdirSync(path.join(dead, 'etc'), { recursive: true });
+  mkdirSync(live, { recursive: true });
+  try {
+    const r = xarch(['shell', '--gc', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.ok(report.removed.includes(dead));
+    assert.ok(report.live.includes(live));
+    assert.equal(existsSync(dead), false);
+    assert.equal(existsSync(live), true);
+  } finally {
+    rmSync(dead, { recursive: true, force: true });
+    rmSync(live, { recursive: true, force: true });
+  }
+});
+
+
