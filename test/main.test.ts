@@ -112,7 +112,7 @@ test('every command\'s help is generated from its declaration and lists every de
       assert.match(io.stdout, new RegExp(`^(Usage: |       )xarch ${c.name}\\b`, 'm'), c.name);
       for (const o of c.options) {
         if (o.name === 'help') continue;
-        const value = o.value ? ` ${o.value}` : '';
+        const value = o.value ? ` ${o.value.replace(/[[\]().*+?|]/g, '\\$&')}` : '';
         assert.match(io.stdout, new RegExp(`^ +${o.short ? `-${o.short}, ` : ''}--${o.name}${value}  +\\S`, 'm'), `${c.name} --${o.name} in its help`);
         const usage = c.usage.join('\n');
         if (!usage.includes('[options]')) assert.match(usage, new RegExp(`--${o.name}\\b`), `${c.name} --${o.name} in its usage`);
