@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './io.js';
 
 /** What a shell completer offers for a value. */
-export type Completion = 'file' | 'dir' | 'target' | 'entry' | 'format' | 'command';
+export type Completion = 'file' | 'dir' | 'target' | 'entry' | 'format';
 
 interface OptionBase {
   /** Filled to 80 columns in --help; a '\n' is kept as a line break. */
