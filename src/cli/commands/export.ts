@@ -3,7 +3,9 @@
 // validation below all come from that table.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, EXIT_OK, UsageError, formatError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, formatError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
 import { writeFileAtomic } from '../../host/atomic.js';
 import { isOurs } from '../../manage/ownership.js';
@@ -14,51 +16,50 @@ import { FORMATS, formatChoices, getFormat } from '../../formats/registry.js';
 import type { AgentDeployment, DeploymentOption } from '../../formats/format.js';
 import { DEFAULT_IMAGE, DEFAULT_NAMESPACE } from '../../formats/kubernetes.js';
 
-/** Greedy wrap at `width`, breaking after a space or a comma; later lines get `indent`. */
-function wrap(first: string, text: string, indent: string, width = 76): string {
-  const lines: string[] = [];
-  let line = first;
-  for (const word of text.match(/[^ ,]*[ ,]*/g)!.filter(Boolean)) {
-    if (line.trimEnd().length + word.trimEnd().length > width && line.trim() !== '') {
-      lines.push(line.trimEnd());
-      line = indent;
-    }
-    line += word;
-  }
-  return [...lines, line.trimEnd()].join('\n');
-}
-
 const nameWidth = Math.max(...FORMATS.map((f) => f.name.length));
 const formatList = FORMATS.map((f) => wrap(`  ${f.name.padEnd(nameWidth)}  `, f.description, ' '.repeat(nameWidth + 4))).join('\n');
 const files = FORMATS.map((f) => `${f.fileName('<name>')} for ${f.name}`).join(', ');
 
 const agentFormats = FORMATS.filter((f) => f.input === 'agent').map((f) => f.name);
 
-export const help = `Usage: xarch export [NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours] [--out-dir DIR] [--binfmt-dir DIR]
-       xarch export --format ${agentFormats.join('|')} [--arches LIST] [--image IMAGE] [--namespace NS] [--out-dir DIR]
-
+export const command = defineCommand({
+  name: 'export',
+  usage: [
+    `[NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
+    `--format ${agentFormats.join('|')} [--arches LIST]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
+  ],
+  description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
 ${formatList}
-${wrap('', `--out-dir writes one file per entry (${files}) instead of printing. Entries are read from --binfmt-dir (default ${DEFAULT_BINFMT_DIR}).`, '')}
+${wrap('', `--out-dir writes one file per entry (${files}) instead of printing.`, '')}
 What a format cannot carry (a flag, an entry being disabled) is said on
 stderr, and in the --json summary line as "warnings".
-${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' instead of entries: it keeps --arches (comma-separated, repeatable; default: the persisted configuration on the machine) in effect. --image and --namespace are for kubernetes (default ${DEFAULT_IMAGE}, ${DEFAULT_NAMESPACE}).`, '')}
-`;
+${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' instead of entries: it keeps --arches (default: the persisted configuration on the machine) in effect.`, '')}`,
+  positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
+  options: {
+    // Checked below against the registry, not with `choices`: the message names every format.
+    format: { type: 'string', value: 'F', complete: 'format', description: 'one of the formats above' },
+    ours: { type: 'boolean', description: "only xarch's own entries" },
+    'out-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'write one file per entry into DIR' },
+    'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
+    arches: { type: 'string', value: 'LIST', multiple: true, complete: 'target', description: `${agentFormats.join(', ')}: the targets the agent keeps in effect (comma-separated, repeatable; 'all')` },
+    image: { type: 'string', value: 'IMAGE', description: `kubernetes: the agent image (default ${DEFAULT_IMAGE})` },
+    namespace: { type: 'string', value: 'NS', description: `kubernetes: the namespace (default ${DEFAULT_NAMESPACE})` },
+  },
+  json: 'without --format: --format json; with another format, a last line {"exported":N,"warnings"}',
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    format: { type: 'string' }, ours: { type: 'boolean' }, 'out-dir': { type: 'string' }, 'binfmt-dir': { type: 'string' },
-    arches: { type: 'string', multiple: true }, image: { type: 'string' }, namespace: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const format = getFormat(values.format ?? (values.json ? 'json' : ''));
   if (!format) throw new UsageError(`export needs --format ${formatChoices()}`);
   const deployment: AgentDeployment = {};
   for (const option of ['arches', 'image', 'namespace'] as const satisfies readonly DeploymentOption[]) {
-    if (values[option] === undefined) continue;
+    if (option === 'arches' ? values.arches.length === 0 : values[option] === undefined) continue;
     if (!format.takes?.includes(option)) throw new UsageError(`--${option} is not an option of the ${format.name} format`);
   }
-  if (values.arches) deployment.arches = (values.arches as string[]).flatMap((a) => a.split(',')).filter(Boolean);
+  if (values.arches.length) deployment.arches = values.arches.flatMap((a) => a.split(',')).filter(Boolean);
   if (values.image !== undefined) deployment.image = values.image;
   if (values.namespace !== undefined) deployment.namespace = values.namespace;
   if (format.input === 'agent' && (positionals.length || values.ours)) throw new UsageError(`the ${format.name} format renders a deployment of xarch agent, not entries: use --arches instead of names`);
