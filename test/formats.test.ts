@@ -115,7 +115,8 @@ test('debian parse errors name file:line where a line is at fault', () => {
 test("export's usage, format list, validation and --out-dir names come from the table (a format added there is complete)", async () => {
   const io = bufferIo();
   assert.equal(await main(['export', '--help'], io), 0);
-  assert.ok(io.stdout.includes(`--format ${FORMATS.map((f) => f.name).join('|')} `), io.stdout);
+  // One synopsis for the entry formats, one for the agent deployments.
+  for (const agent of [false, true]) assert.ok(io.stdout.includes(`--format ${FORMATS.filter((f) => (f.input === 'agent') === agent).map((f) => f.name).join('|')} `), io.stdout);
   const width = Math.max(...FORMATS.map((f) => f.name.length));
   for (const f of FORMATS) {
     const at = io.stdout.indexOf(`\n  ${f.name.padEnd(width)}  `);

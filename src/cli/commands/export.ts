@@ -25,7 +25,7 @@ const agentFormats = FORMATS.filter((f) => f.input === 'agent').map((f) => f.nam
 export const command = defineCommand({
   name: 'export',
   usage: [
-    `[NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
+    `[NAME|TARGET|GLOB...] --format ${FORMATS.filter((f) => f.input !== 'agent').map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
     `--format ${agentFormats.join('|')} [--arches LIST]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
   ],
   description: `
