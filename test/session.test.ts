@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, TEST_USER, asUser, fixtureRoot, needFixture, needSandbox, xarch } from './helpers/env.js';
 import { needSubordinateIds, SUBID_START } from './helpers/subids.js';
+import { treeDigest } from './helpers/tree.js';
 import { planIdMap, subordinateRanges } from '../src/session/idmap.js';
 
 const skipNs = needSandbox() || needFixture('arm64');
@@ -27,12 +28,6 @@ function copyRoot(uid = 0): { work: string; root: string } {
   cpSync(fixtureRoot('arm64')!, root, { recursive: true, verbatimSymlinks: true });
   if (uid) spawnSync("chown", ["-R", `${uid}:${TEST_GID()}`, work]);
   return { work, root };
-}
-
-/** Every path, type, mode, owner and content hash of a tree: equal digests, identical trees. */
-function treeDigest(root: string): string {
-  const r = spawnSync('sh', ['-c', 'cd "$1" && find . -printf "%p %y %m %U %G %s %l\\n" | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum', 'x', root], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return createHash('sha256').update(r.stdout).digest('hex');
 }
 
 test('ID map plan: identity for root, subordinate ranges for a user, a stated fallback without them', () => {

@@ -71,8 +71,9 @@ interface SourceMemo {
   entries: Record<string, string>;
 }
 
-/** $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
+/** $XARCH_ROOTS_CACHE if set; else $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+  if (env.XARCH_ROOTS_CACHE) return env.XARCH_ROOTS_CACHE;
   if (uid === 0) return '/var/cache/xarch/roots';
   const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
   return path.join(base, 'xarch', 'roots');

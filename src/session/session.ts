@@ -62,6 +62,8 @@ export interface SessionPlan {
   root: string;
   /** Extracted from a tar: removed when the session ends. */
   temporary: boolean;
+  /** A tar or image root: true when it came from the roots cache without unpacking. */
+  cached?: boolean;
   targets: string[];
   /** Register lines for the private instance (empty with --global). */
   rules: string[];
@@ -207,7 +209,7 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  const prepared = await prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+  const prepared = await prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}) });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -218,7 +220,9 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     r.command = req.command.length ? [...entry, ...req.command] : [...entry, ...(config.cmd ?? [])];
     if (config.user) r.user = config.user;
   }
-  return planWith(r, prepared.root);
+  const plan = planWith(r, prepared.root);
+  if (prepared.kind !== 'dir') plan.cached = prepared.cached;
+  return plan;
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {

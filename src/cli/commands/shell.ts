@@ -44,7 +44,10 @@ uidmap); without them only 0 is mapped, and a line on stderr says so.
   --platform P  with a multi-platform image: the one to use (linux/arm64, ...)
   --gc         remove temporary directories that killed sessions left behind
   --dry-run    print what would be registered and run; run nothing
-  --json       with --dry-run: the plan as one JSON line
+  --json       with --dry-run: the plan as one JSON line (a tar or image
+               root adds "cached": true when it was not unpacked again)
+The roots cache: $XARCH_ROOTS_CACHE, else $XDG_CACHE_HOME/xarch/roots
+(~/.cache/xarch/roots), /var/cache/xarch/roots for root.
 Exit status: CMD's (128+N when it was killed by signal N).
 `;
 
@@ -88,7 +91,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
   if (values['dry-run']) {
     const out = {
-      root: plan.root, targets: plan.targets, register: plan.rules, command: plan.command, mode: values.global ? 'global' : 'rootless',
+      root: plan.root, ...(plan.cached !== undefined ? { cached: plan.cached } : {}), targets: plan.targets, register: plan.rules, command: plan.command, mode: values.global ? 'global' : 'rootless',
       layer: plan.layer.kind, binds: plan.binds, workdir: plan.workdir, terminal: plan.terminal,
       ids: plan.ids && { full: plan.ids.full, uid: plan.ids.map.uid, gid: plan.ids.map.gid, ...(plan.ids.note ? { note: plan.ids.note } : {}) },
     };
