@@ -64,6 +64,8 @@ export interface SessionPlan {
   temporary: boolean;
   /** A tar or image root: true when it came from the roots cache without unpacking. */
   cached?: boolean;
+  /** What the root lacks for this user (a copied tree's unreadable files). */
+  rootNote?: string;
   targets: string[];
   /** Register lines for the private instance (empty with --global). */
   rules: string[];
@@ -222,6 +224,10 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
   }
   const plan = planWith(r, prepared.root);
   if (prepared.kind !== 'dir') plan.cached = prepared.cached;
+  if (prepared.unreadable) {
+    const n = prepared.unreadable.length;
+    plan.rootNote = `${req.rootfs} belongs to another user, so this session uses a copy in the roots cache; ${n} path${n === 1 ? '' : 's'} you cannot read ${n === 1 ? 'is' : 'are'} missing from it (${prepared.unreadable.slice(0, 5).join(', ')}${n > 5 ? ', ...' : ''})`;
+  }
   return plan;
 }
 

@@ -89,6 +89,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
   const plan = await planSession(req);
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
+  if (plan.rootNote && !values['dry-run']) io.err(`xarch: ${plan.rootNote}\n`);
   if (values['dry-run']) {
     const out = {
       root: plan.root, ...(plan.cached !== undefined ? { cached: plan.cached } : {}), targets: plan.targets, register: plan.rules, command: plan.command, mode: values.global ? 'global' : 'rootless',
