@@ -66,7 +66,8 @@ for (const who of ['root', 'user'] as const) {
     const before = treeDigest(ROOT);
     const args = ['shell', ROOT, '--overlay', path.join(overlay, 'o'), '--bind', `${debs}:/debs:ro`, '--workdir', '/debs', '--env', 'DEBIAN_FRONTEND=noninteractive', '--', '/bin/sh', '-c', SCRIPT];
     const t0 = performance.now();
-    const r = who === 'root' ? xarch(args) : asUser([process.execPath, CLI, ...args], { env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: overlay, XDG_CACHE_HOME: path.join(overlay, 'cache') }, timeout: 300_000 });
+    const run = (a: string[]) => (who === 'root' ? xarch(a) : asUser([process.execPath, CLI, ...a], { env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', XDG_CACHE_HOME: path.join(overlay, 'cache') }, timeout: 300_000 }));
+    const r = run(args);
     console.log(`# ${who}: apt-get install session ${Math.round(performance.now() - t0)} ms`);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const [status, data, hostname, shadow] = r.stdout.trim().split('\n');
@@ -89,10 +90,13 @@ for (const who of ['root', 'user'] as const) {
     assert.equal(hostId('etc/hostname'), `${shift(42)}:${shift(43)}`);
     assert.ok(existsSync(path.join(upper, 'var/lib/dpkg/info/xarch-local.list')));
     // The next session over the same DIR sees the package installed.
-    const again = who === 'root'
-      ? xarch(['shell', ROOT, '--overlay', path.join(overlay, 'o'), '--', 'dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'xarch-local'])
-      : asUser([process.execPath, CLI, 'shell', ROOT, '--overlay', path.join(overlay, 'o'), '--', 'dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'xarch-local'], { env: { PATH: '/usr/bin:/bin', HOME: overlay, XDG_CACHE_HOME: path.join(overlay, 'cache') }, timeout: 120_000 });
-    assert.equal(again.status, 0, again.stderr);
+    const again = run(['shell', ROOT, '--overlay', path.join(overlay, 'o'), '--', 'dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'xarch-local']);
+    assert.equal(again.status, 0, `${again.stderr} ${again.signal} ${again.error}`);
     assert.equal(again.stdout, 'xarch-local 1.0\n');
+    if (who === 'user') {
+      const p = run(['shell', ROOT, '--overlay', path.join(overlay, 'o'), '--dry-run', '--json']);
+      assert.equal(p.status, 0, p.stderr);
+      assert.equal(JSON.parse(p.stdout).cached, true, 'the copy is made once');
+    }
   });
 }
