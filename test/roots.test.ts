@@ -230,14 +230,14 @@ test('as an unprivileged user: the default cache under $XDG_CACHE_HOME, owners d
   assert.ok(!existsSync(path.join(a.root, 'usr/bin/hello')));
 });
 
-test('as an unprivileged user, a directory of another owner is copied once into the cache (unreadable paths listed), again when it changes', { skip: needFixture('arm64') || needTestUser(), timeout: 300_000 }, () => {
+test('as an unprivileged user, a directory of another owner is copied once into the cache for a writable session (unreadable paths listed), again when it changes', { skip: needFixture('arm64') || needTestUser(), timeout: 300_000 }, () => {
   const tree = path.join(work, 'root-owned');
   sh('cp -a "$1/." "$2/" && echo secret > "$2/etc/secret" && chmod 600 "$2/etc/secret"', fixtureRoot('arm64')!, (mkdirSync(tree), tree));
   const home = path.join(work, 'tree-home');
   mkdirSync(home);
   const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
   chownSync(home, uid, uid);
-  const script = `import { prepareRoot } from ${JSON.stringify(ROOTS_JS)}; const a = await prepareRoot(${JSON.stringify(tree)}); const b = await prepareRoot(${JSON.stringify(tree)}); process.stdout.write(JSON.stringify([a, b]));`;
+  const script = `import { prepareRoot } from ${JSON.stringify(ROOTS_JS)}; const o = { writable: true }; const a = await prepareRoot(${JSON.stringify(tree)}, o); const b = await prepareRoot(${JSON.stringify(tree)}, o); process.stdout.write(JSON.stringify([a, b]));`;
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', XDG_CACHE_HOME: path.join(home, 'xdg') };
   const twice = () => {
     const r = asUser([process.execPath, '--input-type=module', '-e', script], { env });
@@ -250,7 +250,7 @@ test('as an unprivileged user, a directory of another owner is copied once into 
   assert.equal(lstatSync(path.join(a.root, 'bin/busybox')).uid, uid, 'owned by the user: uid 0 inside');
   assert.ok(!existsSync(path.join(a.root, 'etc/secret')));
   // As root the directory is used as it is.
-  return prepareRoot(tree).then((asRoot) => {
+  return prepareRoot(tree, { writable: true }).then((asRoot) => {
     assert.deepEqual([asRoot.kind, asRoot.root], ['dir', tree]);
     appendFileSync(path.join(tree, 'etc/hostname'), 'changed\n');
     const [c] = twice();

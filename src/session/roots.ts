@@ -50,6 +50,8 @@ export interface PrepareOptions {
   env?: NodeJS.ProcessEnv;
   /** Who will use the root (default: this process). */
   uid?: number;
+  /** The session writes to a layer over the root: a directory this user cannot write under one is copied. */
+  writable?: boolean;
 }
 
 interface EntryMeta {
@@ -108,7 +110,8 @@ export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Prom
   if (st.isDirectory() && !isOciLayout(abs)) {
     if (opts.platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${spec} is a plain directory`, { path: spec, hint: 'drop --platform' });
     const uid = opts.uid ?? process.getuid?.() ?? 0;
-    if (uid === 0 || st.uid === uid) return { root: abs, kind: 'dir', cached: false };
+    // Read-only use needs no copy: other owners just show as nobody.
+    if (!opts.writable || uid === 0 || st.uid === uid) return { root: abs, kind: 'dir', cached: false };
   }
   if (!st.isDirectory() && !st.isFile()) throw new XarchError('PATH_NOT_FILE', `${spec} is neither a directory nor a file`, { path: spec });
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(opts.env));

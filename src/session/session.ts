@@ -211,7 +211,9 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  const prepared = await prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}) });
+  const prepared = await prepareRoot(req.rootfs, {
+    ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable: !!(req.overlay || req.ephemeral),
+  });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
