@@ -132,11 +132,13 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     try {
       const mounts = mountCount();
       const tempsBefore = temps();
+      // Unique to this run: other worktrees' sessions on the machine may be sleeping 60 s too.
+      const sleeper = `sleep 60.${process.pid}`;
       for (let trial = 0; trial < 6; trial++) {
         const marker = `xarch-marker-${signal}-${trial}`;
         const layer = trial % 3 === 0 ? ['--ephemeral'] : trial % 3 === 1 ? ['--overlay', path.join(work, `o${trial}`)] : [];
         const rootfs = trial === 5 ? tar : root;
-        const child = spawn(process.execPath, [CLI, 'shell', rootfs, ...layer, '--', 'sh', '-c', `sleep 60 | cat; : ${marker}`], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [CLI, 'shell', rootfs, ...layer, '--', 'sh', '-c', `${sleeper} | cat; : ${marker}`], { stdio: 'ignore' });
         // Early (start-up, unpacking, stage) to late (command running).
         await sleep(Math.floor(Math.random() * 900));
         child.kill(signal);
@@ -152,7 +154,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
         }
         assert.deepEqual(temps(), tempsBefore, 'no temporary directory is left');
       }
-      assert.equal(pgrep('sleep 60'), '');
+      assert.equal(pgrep(sleeper), '');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
