@@ -36,6 +36,8 @@ export type { ImageConfig, ImageRef } from './core/image.js';
 // ---- formats: one rule model, several renderers (binfmt.d, Debian binfmts, JSON)
 export { FORMATS, getFormat, formatChoices } from './formats/registry.js';
 export type { Format, FormatWarning, Rendered, ConfigRule, ConfigError } from './formats/format.js';
+export { kubernetesManifests } from './formats/kubernetes.js';
+export { renderSystemdUnit } from './formats/systemd-unit.js';
 
 // ---- the host edge: files, the live binfmt_misc instance, namespaces, archives
 export { readElfFile, readDynamicFile, readHead } from './host/file.js';
@@ -45,6 +47,8 @@ export {
   registerRule, removeEntry, setEntryEnabled, setGlobalEnabled,
 } from './host/kernel.js';
 export { sandboxArgv, sandboxSupport } from './host/namespace.js';
+export { describeInstance, classifyInstance } from './host/instance.js';
+export type { InstanceKind, InstanceReport } from './host/instance.js';
 export { writeFileAtomic } from './host/atomic.js';
 export { unpackTarFile } from './host/unpack.js';
 
@@ -80,3 +84,8 @@ export type { Finding, Facts } from './doctor/doctor.js';
 export { scanPath } from './scan/image.js';
 export { scanTree } from './scan/scan.js';
 export type { ScanReport } from './scan/scan.js';
+export { Agent, desiredState } from './agent/agent.js';
+export type { AgentOptions, Desired } from './agent/agent.js';
+export type { AgentEvent } from './agent/reconcile.js';
+export { checkState } from './agent/state.js';
+export { renderFeatures } from './agent/features.js';
