@@ -254,7 +254,8 @@ export function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-function emulatorsIn(dir: string, files: readonly ManifestFile[], kernelRelease: string): Emulator[] {
+/** A set directory's files as install's planner takes emulators. */
+export function emulatorsIn(dir: string, files: readonly ManifestFile[], kernelRelease = os.release()): Emulator[] {
   const out: Emulator[] = [];
   for (const f of files) {
     for (const t of f.targets) {

@@ -1,10 +1,27 @@
-// xarch emulators: the QEMU user-mode emulators on this machine.
-import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
+// xarch emulators [list|add|use|rollback|remove|gc]: the QEMU user-mode
+// emulators on this machine and the emulator store (src/emulators/store.ts).
+// With no subcommand: the host's emulators, as before the store existed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { XarchError } from '../../core/errors.js';
+import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { DEFAULT_EMULATOR_DIRS, findEmulators, withVersions } from '../../emulators/discover.js';
 import { bestEmulator, emulatorHint } from '../../emulators/emulator.js';
+import { resolveSet, type ManifestFile } from '../../emulators/manifest.js';
+import { defaultStoreDir, emulatorsIn, Store } from '../../emulators/store.js';
+import { unpackSource } from '../../emulators/sources.js';
+import { probeEmulators, probeableTargets } from '../../emulators/canary.js';
+import { liveUse, rollback, unusedSets, useSet } from '../../emulators/promote.js';
 
 export const help = `Usage: xarch emulators [--dir DIR]... [--json]
+       xarch emulators list [--store DIR] [--json]
+       xarch emulators add SOURCE [--suite NAME] [--sha256 HEX] [--no-probe] [--store DIR]
+       xarch emulators use SET [TARGET...] [--canary ROOTFS -- CMD...] [--no-canary] [--store DIR]
+       xarch emulators rollback [TARGET...] [--store DIR]
+       xarch emulators remove SET [--store DIR]
+       xarch emulators gc [--store DIR]
 
 List QEMU user-mode emulators: qemu-<cpu>-static and qemu-<cpu> in
 ${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's <cpu>-binfmt-P
@@ -17,9 +34,51 @@ QEMU 6.0+ on Linux 5.12+), and which one 'xarch install' would pick (*).
   --json      one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred"}
 
 Exit 1 when none is found (with how to install them).
+
+The store (default /var/lib/xarch/emulators for root, else
+$XDG_DATA_HOME/xarch/emulators) holds sets: one QEMU version's static
+emulators with a manifest (source, version, sha256 and P support per file,
+probe result per target). SET is a set's id, a unique prefix of it, or its
+QEMU version.
+
+  list       the sets, which targets' handlers use each, and the host's emulators
+  add        SOURCE: 'apt' (apt-get download; --suite NAME takes another
+             release's package through a private apt configuration), a .deb,
+             an .rpm, a tarball of qemu-* binaries, or a docker save / OCI
+             archive. --sha256 checks the file first. Only static emulators enter.
+  use        probe each target with the set in a private binfmt_misc instance
+             (and --canary ROOTFS -- CMD runs CMD in a session with the set),
+             then point each handler into the set, one target at a time.
+             A failing canary changes nothing.
+  rollback   put back each target's previous entry (the history is in the store)
+  remove     delete a set no handler uses
+  gc         delete every set no handler uses
+
+  --store DIR        the store
+  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
 `;
 
+const STORE_OPTIONS = { store: { type: 'string' }, 'binfmt-dir': { type: 'string' } } as const;
+
 export async function run(argv: string[], io: Io): Promise<number> {
+  const sub = argv[0];
+  switch (sub) {
+    case 'list': return list(argv.slice(1), io);
+    case 'add': return add(argv.slice(1), io);
+    case 'use': return use(argv.slice(1), io);
+    case 'rollback': return rollbackCommand(argv.slice(1), io);
+    case 'remove': return remove(argv.slice(1), io);
+    case 'gc': return gc(argv.slice(1), io);
+    default: return host(argv, io);
+  }
+}
+
+function openStore(values: { store?: string }, io: Io): Store {
+  return new Store(values.store ?? defaultStoreDir(io.env));
+}
+
+/** Today's `xarch emulators`: the host's own emulators. */
+async function host(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommand(argv, { dir: { type: 'string', multiple: true } }, false);
   const found = findEmulators({ extraDirs: values.dir ?? [], path: io.env.PATH ?? '' });
   if (found.length === 0) {
@@ -36,5 +95,121 @@ export async function run(argv: string[], io: Io): Promise<number> {
     rows.push([(preferred ? '* ' : '  ') + e.target, e.kind, e.static ? 'yes' : 'no', e.preserveArgv0 ? 'yes' : 'no', e.version ?? '?', e.path + (e.via ? ` -> ${e.via}` : '')]);
   }
   if (!values.json) io.out(table(['  TARGET', 'KIND', 'STATIC', 'P', 'VERSION', 'PATH'], rows));
+  return EXIT_OK;
+}
+
+async function list(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand(argv, STORE_OPTIONS, false);
+  const store = openStore(values, io);
+  const sets = store.list();
+  const using = liveUse(store, values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+  const usersOf = (id: string) => [...using].filter(([, s]) => s === id).map(([t]) => t);
+  const hostEmus = findEmulators({ path: io.env.PATH ?? '' });
+  if (values.json) {
+    for (const m of sets) jsonLine(io, { kind: 'set', id: m.id, version: m.version, source: m.source, packages: m.packages, addedAt: m.addedAt, files: m.files.length, probes: m.probes, usedBy: usersOf(m.id) });
+    for (const e of hostEmus) jsonLine(io, { kind: 'host', target: e.target, path: e.path, static: e.static });
+    return EXIT_OK;
+  }
+  io.out(`store ${store.dir}\n`);
+  if (sets.length) {
+    const rows = sets.map((m) => {
+      const ok = m.probes.filter((p) => p.ok).length;
+      return [m.id, m.version ?? '?', String(m.files.length), `${ok}/${m.probes.length}`, m.source, usersOf(m.id).join(',') || '-'];
+    });
+    io.out(table(['SET', 'VERSION', 'FILES', 'PROBES', 'SOURCE', 'USED BY'], rows));
+  } else io.out('  no sets (add one: xarch emulators add apt)\n');
+  const hostTargets = [...new Set(hostEmus.map((e) => e.target))];
+  io.out(`host emulators: ${hostTargets.length ? `${hostTargets.length} targets (xarch emulators shows them)` : 'none'}\n`);
+  return EXIT_OK;
+}
+
+async function add(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, suite: { type: 'string' }, sha256: { type: 'string' }, 'no-probe': { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('add takes one SOURCE: apt, a .deb, an .rpm, a tarball or an image archive');
+  if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError(`--sha256 '${values.sha256}': expected 64 hex digits`);
+  const store = openStore(values, io);
+  store.ensure();
+  // Unpacked next to the store's sets: the copy into the set stays on one file system.
+  const work = mkdtempSync(path.join(os.tmpdir(), 'xarch-add-'));
+  try {
+    const source = positionals[0]!;
+    const unpacked = await unpackSource(source, work, { ...(values.suite ? { suite: values.suite } : {}), ...(values.sha256 ? { sha256: values.sha256 } : {}) });
+    const probe = values['no-probe'] ? () => [] : (dir: string, files: ManifestFile[]) => {
+      const emus = emulatorsIn(dir, files);
+      return probeEmulators(emus, probeableTargets(emus, os.machine()));
+    };
+    const r = await store.add(unpacked.candidates, unpacked, probe);
+    if (values.json) {
+      jsonLine(io, { id: r.manifest.id, version: r.manifest.version, source: r.manifest.source, existed: r.existed, files: r.manifest.files.length, probes: r.manifest.probes, refused: r.refused });
+    } else {
+      const ok = r.manifest.probes.filter((p) => p.ok).length;
+      io.out(`${r.existed ? 'exists' : 'added'}  ${r.manifest.id}  QEMU ${r.manifest.version ?? '?'}  ${r.manifest.files.length} emulators  probes ${ok}/${r.manifest.probes.length} ok  (${r.manifest.source})\n`);
+      for (const p of r.manifest.probes.filter((x) => !x.ok)) io.out(`    probe ${p.target}: ${p.result}${p.message ? `: ${p.message}` : ''}\n`);
+      for (const x of r.refused) io.out(`    refused ${path.basename(x.file)}: ${x.reason}\n`);
+    }
+    return EXIT_OK;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function use(argv: string[], io: Io): Promise<number> {
+  const dd = argv.indexOf('--');
+  const own = dd === -1 ? argv : argv.slice(0, dd);
+  const command = dd === -1 ? [] : argv.slice(dd + 1);
+  const { values, positionals } = parseCommand(own, { ...STORE_OPTIONS, canary: { type: 'string' }, 'no-canary': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } });
+  if (!positionals.length) throw new UsageError('use takes SET [TARGET...]');
+  if (values.canary !== undefined && !command.length) throw new UsageError('--canary ROOTFS needs the command to run after --');
+  if (values.canary !== undefined && values['no-canary']) throw new UsageError('--canary and --no-canary exclude each other');
+  const store = openStore(values, io);
+  const id = resolveSet(positionals[0]!, store.list());
+  const r = await useSet(store, id, positionals.slice(1), {
+    binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, noCanary: !!values['no-canary'], dryRun: !!values['dry-run'], force: !!values.force,
+    ...(values.canary !== undefined ? { canary: { rootfs: values.canary, command, env: io.env } } : {}),
+  });
+  for (const it of r.items) {
+    if (values.json) jsonLine(io, { set: id, ...it });
+    else io.out(`${it.status.padEnd(10)} ${it.name}${it.interpreter ? ` → ${it.interpreter}` : ''}${it.reason ? `: ${it.reason}` : ''}\n`);
+  }
+  if (!values.json) io.out(`set ${id}: ${r.probes.length} probes passed; ${r.items.filter((i) => i.status === 'installed' || i.status === 'replaced').length} handlers changed\n`);
+  return r.items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function rollbackCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  const items = await rollback(openStore(values, io), positionals, { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR });
+  for (const it of items) {
+    if (values.json) jsonLine(io, it);
+    else io.out(`${it.status.padEnd(10)} ${it.name}${it.interpreter ? ` → ${it.interpreter}` : ''}${it.reason ? `: ${it.reason}` : ''}\n`);
+  }
+  return items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function remove(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 1) throw new UsageError('remove takes one SET');
+  const store = openStore(values, io);
+  const sets = store.list();
+  const id = resolveSet(positionals[0]!, sets);
+  const free = unusedSets(store, sets, values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+  if (!free.some((m) => m.id === id)) {
+    throw new XarchError('SET_IN_USE', `set ${id} is still used by a registered handler`, { hint: 'point the handlers elsewhere first: xarch emulators rollback, or xarch emulators use ANOTHER-SET' });
+  }
+  store.remove(id);
+  if (values.json) jsonLine(io, { removed: id });
+  else io.out(`removed ${id}\n`);
+  return EXIT_OK;
+}
+
+async function gc(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand(argv, STORE_OPTIONS, false);
+  const store = openStore(values, io);
+  const free = unusedSets(store, store.list(), values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+  for (const m of free) {
+    store.remove(m.id);
+    if (values.json) jsonLine(io, { removed: m.id });
+    else io.out(`removed ${m.id} (QEMU ${m.version ?? '?'})\n`);
+  }
+  if (!values.json && !free.length) io.out('nothing to remove\n');
   return EXIT_OK;
 }

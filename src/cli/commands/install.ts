@@ -5,6 +5,14 @@ import { XarchError } from '../../core/errors.js';
 import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
+import { defaultStoreDir, Store } from '../../emulators/store.js';
+import { resolveSet } from '../../emulators/manifest.js';
+
+/** The emulators of a store set (install --emulators SET). */
+function storeEmulators(set: string, dir: string) {
+  const store = new Store(dir);
+  return store.emulators(store.read(resolveSet(set, store.list())));
+}
 
 export const help = `Usage: xarch install [TARGET...|all] [options]
 
@@ -32,6 +40,8 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.
   --dry-run          print the register lines and what would happen; change nothing
   --persist          also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')
   --dir DIR          look for emulators in DIR first
+  --emulators SET    register the emulators of this emulator store set (xarch emulators list)
+  --store DIR        the emulator store for --emulators (default: xarch emulators --help)
   --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR}); mounted when it is not
   --etc-dir DIR      where --persist writes (default /etc)
   --json             one line per item: {"name","target","status","reason","interpreter","flags",
@@ -44,7 +54,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
     flags: { type: 'string' }, credentials: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-host': { type: 'boolean' },
     'dry-run': { type: 'boolean' }, persist: { type: 'boolean' }, dir: { type: 'string', multiple: true },
-    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' },
+    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' }, emulators: { type: 'string' }, store: { type: 'string' },
   });
   const opts: InstallOptions = {
     binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR,
@@ -55,6 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (/[^POCF]/.test(values.flags)) throw new UsageError(`--flags '${values.flags}': only P, O, C and F are binfmt_misc flags`);
     opts.flags = values.flags;
   }
+  if (values.emulators !== undefined) opts.emulators = storeEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
   if (values.persist) opts.persist = persistHooks(values['etc-dir']);
   const items = await installTargets({ targets: positionals }, opts);
