@@ -59,6 +59,8 @@ test('resolveSet: id, unique prefix, version; unknown and ambiguous refused', ()
   assert.equal(resolveSet('aaaa1', sets), 'aaaa1111');
   assert.equal(resolveSet('10.0.3', sets), 'aaaa2222');
   assert.equal(resolveSet('7.2.22', sets), 'aaaa1111');
+  assert.equal(resolveSet('10.0', sets), 'aaaa2222');
+  assert.throws(() => resolveSet('10', sets.concat({ id: 'bbbb', version: '10.1.0' })), (e: unknown) => isXarchError(e) && /ambiguous/.test(e.message));
   assert.throws(() => resolveSet('aaaa', sets), (e: unknown) => isXarchError(e) && /ambiguous/.test(e.message));
   assert.throws(() => resolveSet('ffff', sets), (e: unknown) => isXarchError(e) && e.code === 'SET_NOT_FOUND');
 });

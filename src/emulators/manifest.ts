@@ -155,7 +155,9 @@ export function setsInUse(state: StoreState): Set<string> {
 export function resolveSet(query: string, manifests: readonly Pick<Manifest, 'id' | 'version'>[]): string {
   const exact = manifests.find((m) => m.id === query);
   if (exact) return exact.id;
-  const matches = manifests.filter((m) => m.id.startsWith(query) || m.version === query || (m.version ?? '').split(' ')[0] === query);
+  const plain = (v: string | null) => (v ?? '').split(' ')[0]!;
+  // "10.0" names the 10.0.x set: what users say when they pin a QEMU release.
+  const matches = manifests.filter((m) => m.id.startsWith(query) || m.version === query || plain(m.version) === query || plain(m.version).startsWith(`${query}.`));
   if (matches.length === 1) return matches[0]!.id;
   const known = manifests.map((m) => `${m.id.slice(0, 8)} (${m.version ?? '?'})`).join(', ') || 'none';
   if (matches.length > 1) throw new XarchError('USAGE', `set ${query} is ambiguous: ${matches.map((m) => m.id).join(', ')}`, { hint: 'give more of the id' });
