@@ -330,3 +330,27 @@ cmp before "$B/qemu-aarch64" && echo same-text`);
   assert.match(out.stdout, /ran-on-10\n/);
   assert.match(out.stdout, /restored +qemu-aarch64 → .*\/sets\/[0-9a-f]+\/qemu-aarch64\nsame-text\n$/);
 });
+
+// The session canary runs where xarch runs: a session inside a private
+// instance's user namespace cannot map the IDs a root session maps (the
+// nested namespace only has uid 0), so this drives `use --dry-run` on this
+// machine's instance: the canary session is real, the handlers are only
+// planned, never written.
+test('use --canary ROOTFS -- CMD: the user\'s command runs in a session with the set; a failing command stops use', { skip: needQemu() || needSandbox() || needFixture('arm64') || (process.getuid?.() === 0 ? false : 'the canary session as root needs root'), timeout: 180_000 }, () => {
+  const store = fresh('store');
+  const id = add(store, tarball([['qemu-aarch64', AARCH64]]), '--no-probe').json.id as string;
+  const root = fixtureRoot('arm64')!;
+  const before = spawnSync('sh', ['-c', 'ls /proc/sys/fs/binfmt_misc; cat /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null'], { encoding: 'utf8' }).stdout;
+  const bad = xarch(['emulators', 'use', id, 'aarch64', '--store', store, '--dry-run', '--canary', root, '--', '/bin/busybox', 'sh', '-c', 'exit 3']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /the canary command \/bin\/busybox sh -c exit 3 exited 3 in .* nothing changed/);
+  const good = xarch(['emulators', 'use', id, 'aarch64', '--store', store, '--dry-run', '--canary', root, '--', '/bin/busybox', 'echo', 'canary-ran']);
+  assert.equal(good.status, 0, good.stderr);
+  assert.match(good.stdout, /^canary-ran\n/);
+  assert.match(good.stdout, new RegExp(`would be (installed|replaced) qemu-aarch64 → ${path.join(store, 'sets', id, 'qemu-aarch64')}`));
+  assert.equal(spawnSync('sh', ['-c', 'ls /proc/sys/fs/binfmt_misc; cat /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null'], { encoding: 'utf8' }).stdout, before, 'the machine\'s instance is untouched');
+  assert.ok(!existsSync(path.join(store, 'state.json')), 'a dry run records no history');
+  const usage = xarch(['emulators', 'use', id, '--canary', root, '--store', store]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--canary ROOTFS needs the command to run after --/);
+});

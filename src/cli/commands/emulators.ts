@@ -169,7 +169,7 @@ async function use(argv: string[], io: Io): Promise<number> {
   });
   for (const it of r.items) {
     if (values.json) jsonLine(io, { set: id, ...it });
-    else io.out(`${it.status.padEnd(10)} ${it.name}${it.interpreter ? ` → ${it.interpreter}` : ''}${it.reason ? `: ${it.reason}` : ''}\n`);
+    else io.out(`${it.dryRun && (it.status === 'installed' || it.status === 'replaced') ? `would be ${it.status}` : it.status.padEnd(10)} ${it.name}${it.interpreter ? ` → ${it.interpreter}` : ''}${it.reason ? `: ${it.reason}` : ''}\n`);
   }
   if (!values.json) io.out(`set ${id}: ${r.probes.length} probes passed; ${r.items.filter((i) => i.status === 'installed' || i.status === 'replaced').length} handlers changed\n`);
   return r.items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
