@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
-import { DEFAULT_EMULATOR_DIRS, findEmulators, withVersions } from '../../emulators/discover.js';
+import { DEFAULT_EMULATOR_DIRS, findEmulators, packageOwners, withVersions } from '../../emulators/discover.js';
 import { bestEmulator, emulatorHint } from '../../emulators/emulator.js';
 import { resolveSet, type ManifestFile } from '../../emulators/manifest.js';
 import { defaultStoreDir, emulatorsIn, Store } from '../../emulators/store.js';
@@ -28,10 +28,12 @@ ${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's <cpu>-binfmt-P
 wrappers, and DIR. For each: the target it serves, kind (static, dynamic
 — read from its own ELF header — or wrapper), version (from --version),
 whether it honours binfmt_misc's P flag (Debian wrapper: always; otherwise
-QEMU 6.0+ on Linux 5.12+), and which one 'xarch install' would pick (*).
+QEMU 6.0+ on Linux 5.12+), the package that owns it (dpkg or rpm), and
+which one 'xarch install' would pick (*). A -static link and the file it
+names are one row.
 
   --dir DIR   look here first (repeatable)
-  --json      one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred"}
+  --json      one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred","package"}
 
 Exit 1 when none is found (with how to install them).
 
@@ -85,16 +87,18 @@ async function host(argv: string[], io: Io): Promise<number> {
     throw new XarchError('EMULATOR_NOT_FOUND', `no QEMU user-mode emulator found (searched ${[...(values.dir ?? []), ...DEFAULT_EMULATOR_DIRS].join(', ')} and PATH)`, { hint: emulatorHint() });
   }
   const emus = await withVersions(found);
+  const owners = packageOwners([...new Set(emus.map((e) => e.path))]);
   const rows: string[][] = [];
   for (const e of emus) {
     const preferred = bestEmulator(e.target, emus) === e;
+    const pkg = owners.get(e.path) ?? null;
     if (values.json) {
-      jsonLine(io, { ...e, preferred });
+      jsonLine(io, { ...e, preferred, package: pkg });
       continue;
     }
-    rows.push([(preferred ? '* ' : '  ') + e.target, e.kind, e.static ? 'yes' : 'no', e.preserveArgv0 ? 'yes' : 'no', e.version ?? '?', e.path + (e.via ? ` -> ${e.via}` : '')]);
+    rows.push([(preferred ? '* ' : '  ') + e.target, e.kind, e.static ? 'yes' : 'no', e.preserveArgv0 ? 'yes' : 'no', e.version ?? '?', pkg ?? '-', e.path + (e.via ? ` -> ${e.via}` : '')]);
   }
-  if (!values.json) io.out(table(['  TARGET', 'KIND', 'STATIC', 'P', 'VERSION', 'PATH'], rows));
+  if (!values.json) io.out(table(['  TARGET', 'KIND', 'STATIC', 'P', 'VERSION', 'PACKAGE', 'PATH'], rows));
   return EXIT_OK;
 }
 
