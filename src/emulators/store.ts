@@ -71,11 +71,27 @@ export class Store {
     } catch (e) {
       throw fromSystemError(e, this.setsDir, 'store directory');
     }
+    this.sweep();
     for (const d of [this.dir, this.setsDir]) {
       const st = statSync(d);
       if (st.uid === 0 && (st.mode & 0o022) !== 0) {
         throw new XarchError('STORE_INVALID', `store directory ${d} is writable by group or others`, { path: d, hint: `chmod go-w ${d}` });
       }
+    }
+  }
+
+  /** Temporary set directories (`.add-<pid>-…`, `.rm-…-<pid>`) whose process is gone: what a crash mid-add leaves. */
+  private sweep(): void {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.setsDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const m = /^\.(?:add-(\d+)-\d+|rm-[0-9a-f]+-(\d+))$/.exec(n);
+      const pid = m ? Number(m[1] ?? m[2]) : 0;
+      if (pid && !processAlive(pid)) rmSync(path.join(this.setsDir, n), { recursive: true, force: true });
     }
   }
 

@@ -1,7 +1,7 @@
 // xarch emulators [list|add|use|rollback|remove|gc]: the QEMU user-mode
 // emulators on this machine and the emulator store (src/emulators/store.ts).
 // With no subcommand: the host's emulators, as before the store existed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
@@ -133,14 +133,24 @@ async function add(argv: string[], io: Io): Promise<number> {
   if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError(`--sha256 '${values.sha256}': expected 64 hex digits`);
   const store = openStore(values, io);
   store.ensure();
-  // Unpacked next to the store's sets: the copy into the set stays on one file system.
   const work = mkdtempSync(path.join(os.tmpdir(), 'xarch-add-'));
+  // apt-get download drops to the _apt user, which must reach the download directory.
+  chmodSync(work, 0o755);
   try {
     const source = positionals[0]!;
     const unpacked = await unpackSource(source, work, { ...(values.suite ? { suite: values.suite } : {}), ...(values.sha256 ? { sha256: values.sha256 } : {}) });
     const probe = values['no-probe'] ? () => [] : (dir: string, files: ManifestFile[]) => {
       const emus = emulatorsIn(dir, files);
-      return probeEmulators(emus, probeableTargets(emus, os.machine()));
+      try {
+        return probeEmulators(emus, probeableTargets(emus, os.machine()));
+      } catch (e) {
+        // No private instance here: the set enters unprobed; `use` probes (or refuses) later.
+        if (e instanceof XarchError && e.code === 'SANDBOX_UNAVAILABLE') {
+          io.err(`xarch: note: ${e.message}; the set is added without probe results\n`);
+          return [];
+        }
+        throw e;
+      }
     };
     const r = await store.add(unpacked.candidates, unpacked, probe);
     if (values.json) {
@@ -195,11 +205,14 @@ async function remove(argv: string[], io: Io): Promise<number> {
   const store = openStore(values, io);
   const sets = store.list();
   const id = resolveSet(positionals[0]!, sets);
-  const free = unusedSets(store, sets, values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
-  if (!free.some((m) => m.id === id)) {
-    throw new XarchError('SET_IN_USE', `set ${id} is still used by a registered handler`, { hint: 'point the handlers elsewhere first: xarch emulators rollback, or xarch emulators use ANOTHER-SET' });
-  }
-  store.remove(id);
+  // Under the lock: a concurrent `use` cannot start pointing at it meanwhile.
+  await store.withLock(async () => {
+    const free = unusedSets(store, sets, values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+    if (!free.some((m) => m.id === id)) {
+      throw new XarchError('SET_IN_USE', `set ${id} is still used by a registered handler`, { hint: 'point the handlers elsewhere first: xarch emulators rollback, or xarch emulators use ANOTHER-SET' });
+    }
+    store.remove(id);
+  });
   if (values.json) jsonLine(io, { removed: id });
   else io.out(`removed ${id}\n`);
   return EXIT_OK;
@@ -208,9 +221,12 @@ async function remove(argv: string[], io: Io): Promise<number> {
 async function gc(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommand(argv, STORE_OPTIONS, false);
   const store = openStore(values, io);
-  const free = unusedSets(store, store.list(), values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+  const free = await store.withLock(async () => {
+    const unused = unusedSets(store, store.list(), values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
+    for (const m of unused) store.remove(m.id);
+    return unused;
+  });
   for (const m of free) {
-    store.remove(m.id);
     if (values.json) jsonLine(io, { removed: m.id });
     else io.out(`removed ${m.id} (QEMU ${m.version ?? '?'})\n`);
   }
