@@ -354,3 +354,31 @@ test('use --canary ROOTFS -- CMD: the user\'s command runs in a session with the
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /--canary ROOTFS needs the command to run after --/);
 });
+
+test('defaultStoreDir: /var/lib/xarch/emulators for root, $XDG_DATA_HOME/xarch/emulators (or ~/.local/share) otherwise', async () => {
+  const { defaultStoreDir } = await import('../src/emulators/store.js');
+  assert.equal(defaultStoreDir({}, 0), '/var/lib/xarch/emulators');
+  assert.equal(defaultStoreDir({ XDG_DATA_HOME: '/x/data', HOME: '/home/u' }, 1000), '/x/data/xarch/emulators');
+  assert.equal(defaultStoreDir({ HOME: '/home/u' }, 1000), '/home/u/.local/share/xarch/emulators');
+});
+
+test('a root-owned store writable by others is refused (install would refuse every emulator in it)', { skip: process.getuid?.() === 0 ? false : 'needs root to own the store' }, () => {
+  const store = fresh('store');
+  chmodSync(store, 0o777);
+  const r = add(store, tarball([['qemu-arm', ARM]]), '--no-probe');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /store directory .* is writable by group or others\n  hint: chmod go-w /);
+  chmodSync(store, 0o755);
+});
+
+test('a stale temporary set directory (its process gone) is swept; a corrupt manifest is reported with a hint', { skip: needQemu() }, () => {
+  const store = fresh('store');
+  mkdirSync(path.join(store, 'sets/.add-999999999-1'), { recursive: true });
+  const r = add(store, tarball([['qemu-arm', ARM]]), '--no-probe');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(path.join(store, 'sets')), [r.json.id]);
+  writeFileSync(path.join(store, 'sets', r.json.id, 'manifest.json'), '{"id":"x"');
+  const l = xarch(['emulators', 'list', '--store', store]);
+  assert.equal(l.status, 1);
+  assert.match(l.stderr, /^xarch: manifest .* is invalid: .*\n  hint: remove that set directory and add it again\n$/);
+});
