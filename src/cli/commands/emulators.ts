@@ -4,7 +4,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { DEFAULT_EMULATOR_DIRS, findEmulators, packageOwners, withVersions } from '../../emulators/discover.js';
@@ -15,52 +17,114 @@ import { unpackSource } from '../../emulators/sources.js';
 import { probeEmulators, probeableTargets } from '../../emulators/canary.js';
 import { liveUse, rollback, unusedSets, useSet } from '../../emulators/promote.js';
 
-export const help = `Usage: xarch emulators [--dir DIR]... [--json]
-       xarch emulators list [--store DIR] [--json]
-       xarch emulators add SOURCE [--suite NAME] [--sha256 HEX] [--no-probe] [--store DIR]
-       xarch emulators use SET [TARGET...] [--canary ROOTFS -- CMD...] [--no-canary] [--store DIR]
-       xarch emulators rollback [TARGET...] [--store DIR]
-       xarch emulators remove SET [--store DIR]
-       xarch emulators gc [--store DIR]
+const storeOptions = {
+  store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store (default /var/lib/xarch/emulators for root, else $XDG_DATA_HOME/xarch/emulators)' },
+  'binfmt-dir': binfmtDirOption('binfmt_misc mount whose handlers are read or changed'),
+} as const;
 
+const hostCommand = defineCommand({
+  name: 'emulators',
+  description: `
 List QEMU user-mode emulators: qemu-<cpu>-static and qemu-<cpu> in
-${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's <cpu>-binfmt-P
-wrappers, and DIR. For each: the target it serves, kind (static, dynamic
-— read from its own ELF header — or wrapper), version (from --version),
-whether it honours binfmt_misc's P flag (Debian wrapper: always; otherwise
-QEMU 6.0+ on Linux 5.12+), the package that owns it (dpkg or rpm), and
-which one 'xarch install' would pick (*). A -static link and the file it
-names are one row.
+${DEFAULT_EMULATOR_DIRS.join(', ')} and on PATH, Debian's
+<cpu>-binfmt-P wrappers, and DIR. For each: the target it serves, kind
+(static, dynamic — read from its own ELF header — or wrapper), version
+(from --version), whether it honours binfmt_misc's P flag (Debian
+wrapper: always; otherwise QEMU 6.0+ on Linux 5.12+), the package that
+owns it (dpkg or rpm), and which one 'xarch install' would pick (*). A
+-static link and the file it names are one row.`,
+  options: {
+    dir: { type: 'string', value: 'DIR', multiple: true, description: 'look here first', complete: 'dir' },
+  },
+  json: 'one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred","package"}',
+});
 
-  --dir DIR   look here first (repeatable)
-  --json      one line per emulator: {"target","cpu","path","kind","static","version","preserveArgv0","via","preferred","package"}
+const listCommand = defineCommand({
+  name: 'emulators list',
+  description: `
+The emulator store's sets (one QEMU version's static emulators with a
+manifest: source, version, sha256 and P support per file, probe result
+per target), which targets' handlers use each, and the host's own
+emulators. SET, below, is a set's id, a unique prefix of it, or its
+QEMU version (10.0).`,
+  options: storeOptions,
+  json: 'one line per set: {"kind":"set","id","version","source","packages","addedAt","files","probes","usedBy"}; then per host emulator {"kind":"host","target","path","static"}',
+});
 
-Exit 1 when none is found (with how to install them).
+const addCommand = defineCommand({
+  name: 'emulators add',
+  description: `
+Add a set from SOURCE: 'apt' (apt-get download, so apt's signature and
+checksum chain verifies it; --suite takes another release's package
+through a private apt configuration built from this host's sources), a
+.deb, an .rpm, a tarball of qemu-* binaries, or a docker save / OCI
+image archive. Only static emulators enter (a dynamic one is refused
+with the reason); each one's version comes from running it; each
+target is probed in a private binfmt_misc instance.`,
+  positionals: [{ name: 'SOURCE', required: true, complete: 'file' }],
+  options: {
+    suite: { type: 'string', value: 'NAME', description: "with 'apt': the release to take the package from (bookworm, trixie, ...)" },
+    sha256: { type: 'string', value: 'HEX', description: 'the source file must have this sha256 (checked before anything is unpacked)' },
+    'no-probe': { type: 'boolean', description: 'do not probe the targets now (use probes them anyway)' },
+    store: storeOptions.store,
+  },
+  json: 'one line: {"id","version","source","existed","files","probes","refused"}',
+});
 
-The store (default /var/lib/xarch/emulators for root, else
-$XDG_DATA_HOME/xarch/emulators) holds sets: one QEMU version's static
-emulators with a manifest (source, version, sha256 and P support per file,
-probe result per target). SET is a set's id, a unique prefix of it, or its
-QEMU version.
+const useCommand = defineCommand({
+  name: 'emulators use',
+  description: `
+Probe each target with the set's emulators in a private binfmt_misc
+instance (and with --canary run CMD in a session on ROOTFS with them);
+only then point each handler into the set, one target at a time,
+recording the previous entry. A failing canary changes nothing.
+Default targets: the set's foreign targets that have a handler, or
+else all of them.`,
+  positionals: [{ name: 'SET', required: true }, { name: 'TARGET', repeatable: true, complete: 'target' }],
+  options: {
+    canary: { type: 'string', value: 'ROOTFS', complete: 'dir', description: 'also run CMD (after --) in a session on ROOTFS with the set' },
+    'no-canary': { type: 'boolean', description: 'skip the probes (when no private instance can be made here)' },
+    force: { type: 'boolean', description: "replace another tool's entry of the same name" },
+    'dry-run': { type: 'boolean', description: 'run the canary and show what would change; change nothing' },
+    ...storeOptions,
+  },
+  program: { start: '--', usage: 'CMD [ARGS...]' },
+  json: 'one line per target: install\'s item fields and "set"',
+});
 
-  list       the sets, which targets' handlers use each, and the host's emulators
-  add        SOURCE: 'apt' (apt-get download; --suite NAME takes another
-             release's package through a private apt configuration), a .deb,
-             an .rpm, a tarball of qemu-* binaries, or a docker save / OCI
-             archive. --sha256 checks the file first. Only static emulators enter.
-  use        probe each target with the set in a private binfmt_misc instance
-             (and --canary ROOTFS -- CMD runs CMD in a session with the set),
-             then point each handler into the set, one target at a time.
-             A failing canary changes nothing.
-  rollback   put back each target's previous entry (the history is in the store)
-  remove     delete a set no handler uses
-  gc         delete every set no handler uses
+const rollbackCommand = defineCommand({
+  name: 'emulators rollback',
+  description: `
+Put back each target's entry as it was before its last 'use' (or
+remove it when there was none). Default: every target with history in
+this instance.`,
+  positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
+  options: storeOptions,
+  json: 'one line per target: {"target","name","status","set","interpreter","reason"}',
+});
 
-  --store DIR        the store
-  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
-`;
+const removeCommand = defineCommand({
+  name: 'emulators remove',
+  description: 'Delete a set; refused while a handler uses it.',
+  positionals: [{ name: 'SET', required: true }],
+  options: storeOptions,
+  json: '{"removed"}',
+});
 
-const STORE_OPTIONS = { store: { type: 'string' }, 'binfmt-dir': { type: 'string' } } as const;
+const gcCommand = defineCommand({
+  name: 'emulators gc',
+  description: 'Delete every set no handler uses and no history points at.',
+  options: storeOptions,
+  json: 'one line per set removed: {"removed"}',
+});
+
+export const command = defineCommand({
+  name: 'emulators',
+  description: '',
+  options: {},
+  subcommands: [hostCommand, listCommand, addCommand, useCommand, rollbackCommand, removeCommand, gcCommand],
+  notes: 'Exit 1 when no emulator is found (with how to get one) or any item failed.',
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const sub = argv[0];
@@ -68,7 +132,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     case 'list': return list(argv.slice(1), io);
     case 'add': return add(argv.slice(1), io);
     case 'use': return use(argv.slice(1), io);
-    case 'rollback': return rollbackCommand(argv.slice(1), io);
+    case 'rollback': return rollbackTargets(argv.slice(1), io);
     case 'remove': return remove(argv.slice(1), io);
     case 'gc': return gc(argv.slice(1), io);
     default: return host(argv, io);
@@ -81,7 +145,7 @@ function openStore(values: { store?: string }, io: Io): Store {
 
 /** Today's `xarch emulators`: the host's own emulators. */
 async function host(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommand(argv, { dir: { type: 'string', multiple: true } }, false);
+  const { values } = parseCommand(hostCommand, argv);
   const found = findEmulators({ extraDirs: values.dir ?? [], path: io.env.PATH ?? '' });
   if (found.length === 0) {
     throw new XarchError('EMULATOR_NOT_FOUND', `no QEMU user-mode emulator found (searched ${[...(values.dir ?? []), ...DEFAULT_EMULATOR_DIRS].join(', ')} and PATH)`, { hint: emulatorHint() });
@@ -103,7 +167,7 @@ async function host(argv: string[], io: Io): Promise<number> {
 }
 
 async function list(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommand(argv, STORE_OPTIONS, false);
+  const { values } = parseCommand(listCommand, argv);
   const store = openStore(values, io);
   const sets = store.list();
   const using = liveUse(store, values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
@@ -128,7 +192,7 @@ async function list(argv: string[], io: Io): Promise<number> {
 }
 
 async function add(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, suite: { type: 'string' }, sha256: { type: 'string' }, 'no-probe': { type: 'boolean' } });
+  const { values, positionals } = parseCommand(addCommand, argv);
   if (positionals.length !== 1) throw new UsageError('add takes one SOURCE: apt, a .deb, an .rpm, a tarball or an image archive');
   if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError(`--sha256 '${values.sha256}': expected 64 hex digits`);
   const store = openStore(values, io);
@@ -168,10 +232,7 @@ async function add(argv: string[], io: Io): Promise<number> {
 }
 
 async function use(argv: string[], io: Io): Promise<number> {
-  const dd = argv.indexOf('--');
-  const own = dd === -1 ? argv : argv.slice(0, dd);
-  const command = dd === -1 ? [] : argv.slice(dd + 1);
-  const { values, positionals } = parseCommand(own, { ...STORE_OPTIONS, canary: { type: 'string' }, 'no-canary': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } });
+  const { values, positionals, rest: command } = parseCommand(useCommand, argv);
   if (!positionals.length) throw new UsageError('use takes SET [TARGET...]');
   if (values.canary !== undefined && !command.length) throw new UsageError('--canary ROOTFS needs the command to run after --');
   if (values.canary !== undefined && values['no-canary']) throw new UsageError('--canary and --no-canary exclude each other');
@@ -189,8 +250,8 @@ async function use(argv: string[], io: Io): Promise<number> {
   return r.items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
 }
 
-async function rollbackCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+async function rollbackTargets(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommand(rollbackCommand, argv);
   const items = await rollback(openStore(values, io), positionals, { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR });
   for (const it of items) {
     if (values.json) jsonLine(io, it);
@@ -200,7 +261,7 @@ async function rollbackCommand(argv: string[], io: Io): Promise<number> {
 }
 
 async function remove(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  const { values, positionals } = parseCommand(removeCommand, argv);
   if (positionals.length !== 1) throw new UsageError('remove takes one SET');
   const store = openStore(values, io);
   const sets = store.list();
@@ -219,7 +280,7 @@ async function remove(argv: string[], io: Io): Promise<number> {
 }
 
 async function gc(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommand(argv, STORE_OPTIONS, false);
+  const { values } = parseCommand(gcCommand, argv);
   const store = openStore(values, io);
   const free = await store.withLock(async () => {
     const unused = unusedSets(store, store.list(), values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR);
