@@ -134,7 +134,9 @@ test('.deb in both Debian layouts: qemu-user-static (-static names) and qemu-use
     copyFileSync(AARCH64, path.join(bin, 'qemu-aarch64'));
     symlinkSync('qemu-aarch64', path.join(bin, 'qemu-aarch64-static'));
   });
-  const a = add(store, old, '--no-probe');
+  // Recognised by content: a .deb under another name is still one.
+  copyFileSync(old, `${old}.download`);
+  const a = add(store, `${old}.download`, '--no-probe');
   assert.equal(a.status, 0, a.stderr);
   const b = add(store, neu, '--no-probe');
   assert.equal(b.status, 0, b.stderr);

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { XarchError } from '../core/errors.js';
 import { resolveInRoot } from '../host/rootfs.js';
-import { readElfFile } from '../host/file.js';
+import { readElfFile, readHead } from '../host/file.js';
 import { prepareRoot } from '../session/roots.js';
 import { parseEmulatorName } from './discover.js';
 import { qemuVersion } from './emulator.js';
@@ -60,12 +60,13 @@ export function unpackSource(source: string, work: string, opts: SourceOptions =
   const meta = (kind: string, packages: string[]): AddMeta => (digest ? { source: `${kind}:${abs}`, packages, sourceSha256: digest } : { source: `${kind}:${abs}`, packages });
   const root = path.join(work, 'root');
   mkdirSync(root, { recursive: true });
-  if (abs.endsWith('.deb')) {
+  const kind = digest ? packageKind(abs) : null;
+  if (kind === 'deb') {
     const pkg = run(['dpkg-deb', '-W', '--showformat', '${Package}=${Version}', abs], `reading ${source}`);
     run(['dpkg-deb', '-x', abs, root], `unpacking ${source}`);
     return { ...meta('deb', [pkg]), candidates: findCandidates(root) };
   }
-  if (abs.endsWith('.rpm')) {
+  if (kind === 'rpm') {
     const pkg = run(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}=%{VERSION}-%{RELEASE}', abs], `reading ${source}`);
     // rpm2cpio → cpio: rpm's own tools, no database touched.
     const sh = `rpm2cpio "$1" | cpio -idm --quiet --no-absolute-filenames`;
@@ -76,6 +77,14 @@ export function unpackSource(source: string, work: string, opts: SourceOptions =
     ...meta(p.kind === 'image' ? 'image' : p.kind, p.image ? [p.image] : []),
     candidates: findCandidates(p.root),
   }));
+}
+
+/** A .deb (an ar archive whose first member is debian-binary) or an .rpm (its lead's magic), by content, not by name. */
+function packageKind(file: string): 'deb' | 'rpm' | null {
+  const head = Buffer.from(readHead(file, 16));
+  if (head.subarray(0, 8).toString('latin1') === '!<arch>\n' && head.subarray(8, 16).toString('latin1').startsWith('debian-b')) return 'deb';
+  if (head.length >= 4 && head.readUInt32BE(0) === 0xedabeedb) return 'rpm';
+  return null;
 }
 
 /**

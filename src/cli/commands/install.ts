@@ -48,7 +48,7 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     'binfmt-dir': binfmtDirOption('binfmt_misc mount, mounted when it is not'),
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
     emulators: { type: 'string', value: 'SET', description: "register the emulators of this emulator store set ('xarch emulators list')" },
-    store: { type: 'string', value: 'DIR', complete: 'dir', description: "the emulator store for --emulators (see 'xarch emulators --help')" },
+    store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store --emulators reads (default /var/lib/xarch/emulators for root)' },
   },
   json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}',
   notes: `
