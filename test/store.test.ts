@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/emulators/store.js';
 import { interpreterProblem } from '../src/manage/interpreter-safety.js';
-import { fixtureRoot, inSandbox, needCommand, needFixture, needSandbox, CLI, xarch } from './helpers/env.js';
+import { asUser, fixtureRoot, inSandbox, needCommand, needFixture, needSandbox, needTestUser, CLI, xarch } from './helpers/env.js';
+import { sandboxArgv } from '../src/host/namespace.js';
 
 const AARCH64 = '/usr/bin/qemu-aarch64-static';
 const ARM = '/usr/bin/qemu-arm-static';
@@ -379,8 +380,35 @@ test('a stale temporary set directory (its process gone) is swept; a corrupt man
   const r = add(store, tarball([['qemu-arm', ARM]]), '--no-probe');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(path.join(store, 'sets')), [r.json.id]);
-  writeFileSync(path.join(store, 'sets', r.json.id, 'manifest.json'), '{"id":"x"');
+  // A lock whose holder is gone is taken over.
+  writeFileSync(path.join(store, 'lock'), '999999999');
+  const gc = xarch(['emulators', 'gc', '--store', store, '--binfmt-dir', path.join(store, 'no-instance')]);
+  assert.equal(gc.status, 0, gc.stderr);
+  assert.match(gc.stdout, new RegExp(`removed ${r.json.id}`));
+  assert.ok(!existsSync(path.join(store, 'lock')));
+  const again = add(store, tarball([['qemu-arm', ARM]]), '--no-probe');
+  writeFileSync(path.join(store, 'sets', again.json.id, 'manifest.json'), '{"id":"x"');
   const l = xarch(['emulators', 'list', '--store', store]);
   assert.equal(l.status, 1);
   assert.match(l.stderr, /^xarch: manifest .* is invalid: .*\n  hint: remove that set directory and add it again\n$/);
+});
+
+test('an unprivileged user: the store is under $XDG_DATA_HOME, and use works rootless in a private instance (the user\'s files are root inside it)', { skip: needQemu() || needTestUser() || needSandbox(), timeout: 120_000 }, () => {
+  const home = fresh('home');
+  sh('chown xarch-test "$1"', home);
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: home, XDG_DATA_HOME: path.join(home, 'data'), LANG: 'C.UTF-8' };
+  const tar = tarball([['qemu-aarch64', AARCH64]]);
+  chmodSync(path.dirname(tar), 0o755);
+  const r = asUser([process.execPath, CLI, 'emulators', 'add', tar, '--json'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const id = JSON.parse(r.stdout).id as string;
+  const set = path.join(home, 'data/xarch/emulators/sets', id);
+  assert.ok(existsSync(path.join(set, 'manifest.json')));
+  const busybox = path.join(fixtureRoot('arm64') ?? '/nonexistent', 'bin/busybox');
+  const script = `X() { "${process.execPath}" "${CLI}" "$@"; }; X emulators use ${id} aarch64 --binfmt-dir "$XARCH_SANDBOX_BINFMT" && grep '^interpreter' "$XARCH_SANDBOX_BINFMT/qemu-aarch64"${existsSync(busybox) ? ` && "${busybox}" echo rootless` : ''}`;
+  const u = asUser(sandboxArgv(['sh', '-ec', script]), { env });
+  assert.equal(u.status, 0, u.stderr + u.stdout);
+  assert.match(u.stdout, /installed +qemu-aarch64/);
+  assert.match(u.stdout, new RegExp(`^interpreter ${path.join(set, 'qemu-aarch64')}$`, 'm'));
+  if (existsSync(busybox)) assert.match(u.stdout, /rootless\n$/);
 });

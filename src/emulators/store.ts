@@ -19,8 +19,24 @@ import {
   emptyState, parseManifest, parseState, renderManifest, setId, setVersion, type Manifest, type ManifestFile, type ManifestProbe, type StoreState,
 } from './manifest.js';
 
+/**
+ * The uid this process has outside any user namespace: root inside a
+ * private instance's namespace is still the user who made it, and keeps
+ * that user's store.
+ */
+export function hostUid(): number {
+  const uid = process.getuid?.() ?? -1;
+  try {
+    for (const line of readFileSync('/proc/self/uid_map', 'utf8').trim().split('\n')) {
+      const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
+      if (uid >= inside! && uid < inside! + count!) return outside! + (uid - inside!);
+    }
+  } catch { /* no /proc: the uid as seen */ }
+  return uid;
+}
+
 /** /var/lib/xarch/emulators for root, $XDG_DATA_HOME/xarch/emulators (~/.local/share/…) otherwise. */
-export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env, uid = hostUid()): string {
   if (uid === 0) return '/var/lib/xarch/emulators';
   const base = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
   return path.join(base, 'xarch', 'emulators');
