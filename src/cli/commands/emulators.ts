@@ -187,7 +187,11 @@ async function list(argv: string[], io: Io): Promise<number> {
     io.out(table(['SET', 'VERSION', 'FILES', 'PROBES', 'SOURCE', 'USED BY'], rows));
   } else io.out('  no sets (add one: xarch emulators add apt)\n');
   const hostTargets = [...new Set(hostEmus.map((e) => e.target))];
-  io.out(`host emulators: ${hostTargets.length ? `${hostTargets.length} targets (xarch emulators shows them)` : 'none'}\n`);
+  const dirs = [...new Set(hostEmus.map((e) => path.dirname(e.path)))];
+  const packages = [...new Set(packageOwners([...new Set(hostEmus.map((e) => e.path))]).values())];
+  io.out(hostTargets.length
+    ? `host emulators: ${hostTargets.length} targets in ${dirs.join(', ')}${packages.length ? ` (${packages.join(', ')})` : ''}; xarch emulators lists them\n`
+    : 'host emulators: none\n');
   return EXIT_OK;
 }
 
