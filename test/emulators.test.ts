@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { elfIsStatic, emulatorVersion, findEmulators, parseEmulatorName, withVersions } from '../src/emulators/discover.js';
 import { bestEmulator, emulatorHint, honoursP, type Emulator } from '../src/emulators/emulator.js';
@@ -131,4 +132,22 @@ echo -1 > "$XARCH_SANDBOX_BINFMT/${name}"`;
   // and the library's prediction agrees with the kernel for the plain path on this kernel
   const emu = findEmulators({ path: '', versions: true }).find((e) => e.path === QEMU_AARCH64)!;
   assert.equal(emu.preserveArgv0, true);
+});
+
+test('discovery: qemu-user 9.1+ layout (static unsuffixed names, -static links) gives one row per target; packageOwners names the owning package', { skip: needQemu() }, async () => {
+  const { packageOwners } = await import('../src/emulators/discover.js');
+  const d = mkdtempSync(path.join(os.tmpdir(), 'xarch-layout-'));
+  try {
+    copyFileSync(QEMU_AARCH64, path.join(d, 'qemu-aarch64'));
+    chmodSync(path.join(d, 'qemu-aarch64'), 0o755);
+    symlinkSync('qemu-aarch64', path.join(d, 'qemu-aarch64-static'));
+    const found = findEmulators({ dirs: [d], path: '' });
+    assert.deepEqual(found.map((e) => [e.target, path.basename(e.path), e.kind]), [['aarch64', 'qemu-aarch64', 'static']]);
+    const owners = packageOwners([QEMU_AARCH64, path.join(d, 'qemu-aarch64')]);
+    const dpkg = spawnSync('dpkg-query', ['-S', QEMU_AARCH64], { encoding: 'utf8' });
+    if (dpkg.status === 0) assert.equal(owners.get(QEMU_AARCH64), dpkg.stdout.split(':')[0]);
+    assert.equal(owners.has(path.join(d, 'qemu-aarch64')), false, 'a copy no package owns');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -31,6 +31,14 @@ export type ErrorCode =
   | 'ENGINE_UNAVAILABLE'
   | 'ARCHIVE_INVALID'
   | 'CONFIG_INVALID'
+  // emulator store (src/emulators/store.ts)
+  | 'STORE_INVALID'
+  | 'SET_NOT_FOUND'
+  | 'SET_IN_USE'
+  | 'EMULATOR_DYNAMIC'
+  | 'CHECKSUM_MISMATCH'
+  | 'SOURCE_UNAVAILABLE'
+  | 'CANARY_FAILED'
   | 'USAGE'
   | 'INTERNAL';
 

@@ -110,6 +110,40 @@ export async function withVersions(emulators: Emulator[], kernelRelease = os.rel
   });
 }
 
+/**
+ * The package that owns each file, where the package manager knows: one
+ * `dpkg-query -S` (Debian, Ubuntu) or else `rpm -qf` (Fedora) for all of
+ * them. A file no package owns (a copy in /usr/local, a store set) is
+ * absent from the map.
+ */
+export function packageOwners(files: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!files.length) return out;
+  const asked = new Map<string, string>(); // path dpkg may know it by → path as listed
+  for (const f of files) {
+    asked.set(f, f);
+    try {
+      const real = realpathSync(f);
+      if (!asked.has(real)) asked.set(real, f);
+    } catch { /* listed as found */ }
+  }
+  const dpkg = spawnSync('dpkg-query', ['-S', ...asked.keys()], { encoding: 'utf8', timeout: 20_000 });
+  if (!dpkg.error) {
+    for (const line of (dpkg.stdout ?? '').split('\n')) {
+      const m = /^([^:\s][^:]*(?::[a-z0-9]+)?): (\/.*)$/.exec(line);
+      const f = m ? asked.get(m[2]!) : undefined;
+      if (f && !out.has(f) && !m![1]!.startsWith('diversion by')) out.set(f, m![1]!.split(', ')[0]!);
+    }
+    return out;
+  }
+  for (const [p, f] of asked) {
+    if (out.has(f)) continue;
+    const r = spawnSync('rpm', ['-qf', '--qf', '%{NAME}\n', p], { encoding: 'utf8', timeout: 20_000 });
+    if (r.status === 0 && r.stdout.trim()) out.set(f, r.stdout.trim().split('\n')[0]!);
+  }
+  return out;
+}
+
 function isExecutableFile(p: string): boolean {
   try {
     const st = statSync(p);

@@ -56,6 +56,8 @@ export interface SessionRequest {
   user?: string;
   /** Who runs the session (default: this process, /etc/subuid, /etc/subgid). */
   ids?: Parameters<typeof planIdMap>[0];
+  /** Emulators to register (an emulator store set's canary); default: the host's own, found on disk. */
+  emulators?: Emulator[];
 }
 
 export interface SessionPlan {
@@ -251,7 +253,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
           hint: 'as root, register handlers with xarch install and use xarch shell --global',
         });
       }
-      const emulators = findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '' });
+      const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '' });
       for (const t of targets) {
         const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
         if (!e) {

@@ -8,6 +8,14 @@ import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
 import { probeInstalled } from '../../verify/installed.js';
+import { defaultStoreDir, Store } from '../../emulators/store.js';
+import { resolveSet } from '../../emulators/manifest.js';
+
+/** The emulators of a store set (install --emulators SET). */
+function storeEmulators(set: string, dir: string) {
+  const store = new Store(dir);
+  return store.emulators(store.read(resolveSet(set, store.list())));
+}
 
 export const command = defineCommand({
   name: 'install',
@@ -41,6 +49,8 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     dir: { type: 'string', value: 'DIR', multiple: true, description: 'look for emulators in DIR first', complete: 'dir' },
     'binfmt-dir': binfmtDirOption('binfmt_misc mount, mounted when it is not'),
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
+    emulators: { type: 'string', value: 'SET', description: "register the emulators of this emulator store set ('xarch emulators list')" },
+    store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store --emulators reads (default /var/lib/xarch/emulators for root)' },
   },
   json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun","probe":{"ok","result","entry","ms","error"}}',
   notes: `
@@ -59,6 +69,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (/[^POCF]/.test(values.flags)) throw new UsageError(`--flags '${values.flags}': only P, O, C and F are binfmt_misc flags`);
     opts.flags = values.flags;
   }
+  if (values.emulators !== undefined) opts.emulators = storeEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
   if (values.persist) opts.persist = persistHooks(values['etc-dir']);
   const items = await installTargets({ targets: positionals }, opts);
