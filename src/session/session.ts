@@ -11,7 +11,7 @@
 // namespace goes with its last process. So whatever ends xarch ends the
 // session and leaves no mount. util-linux `unshare --fork` ignores SIGINT
 // and SIGTERM, so xarch signals the command's process group itself.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
@@ -28,6 +28,7 @@ import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator
 import { defaultFlags } from '../manage/plan.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
 import { resolveInRoot } from '../host/rootfs.js';
+import { readHead } from '../host/file.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface SessionRequest {
@@ -84,21 +85,14 @@ const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
 /** Foreign architectures of the programs in a root file system (its shell first, then up to `limit` files). */
 export function detectArchitectures(root: string, machine = os.machine(), limit = 400): Target[] {
   const found = new Map<string, Target>();
-  const head = new Uint8Array(64);
   const look = (file: string) => {
-    let fd: number;
+    let head: Uint8Array;
     try {
-      if (!statSync(file).isFile()) return;
-      fd = openSync(file, 'r');
+      head = readHead(file, 64);
     } catch {
-      return;
+      return; // not a regular file, or unreadable: skip
     }
-    try {
-      const n = readSync(fd, head, 0, 64, 0);
-      for (const t of targetsForHeader(head.subarray(0, n))) if (!isHostTarget(t, machine)) found.set(t.name, t);
-    } catch { /* unreadable: skip */ } finally {
-      closeSync(fd);
-    }
+    for (const t of targetsForHeader(head)) if (!isHostTarget(t, machine)) found.set(t.name, t);
   };
   const sh = resolveInRoot(root, '/bin/sh');
   if (sh) look(sh);
@@ -239,7 +233,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
           hint: 'as root, register handlers with xarch install and use xarch shell --global',
         });
       }
-      const emulators = findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '' });
+      const emulators = findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
       for (const t of targets) {
         const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
         if (!e) {

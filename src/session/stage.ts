@@ -78,16 +78,33 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     lines.push(`mount -t overlay -o lowerdir=.,upperdir=${upper},workdir=${work} xarch ${r} 2>/dev/null || fail overlay`, 'cd /');
   }
   const dev = `${r}/dev`;
-  const mkdirs = p.layer.kind === 'none' ? '' : `mkdir -p ${dev} ${r}/proc ${r}/sys && `;
+  const root = mergedRoot(p);
+  // One `mount --all` over a generated fstab does every mount of /dev and
+  // /proc (and the pty binds) in one process: the stage's processes were
+  // most of a session's start (one fork+exec per mount). The fstab is
+  // written with the shell's builtin printf to dev/fd, which the final `ln
+  // -sf` replaces with the /dev/fd link, so nothing of it is left in the view.
+  const entries: FstabEntry[] = [
+    ...DEVICES.map((n) => ({ source: `/dev/${n}`, target: `${root}/dev/${n}`, type: 'none', options: 'bind' })),
+    { source: 'devpts', target: `${root}/dev/pts`, type: 'devpts', options: 'newinstance,ptmxmode=0666,mode=0620,X-mount.mkdir' },
+    { source: 'shm', target: `${root}/dev/shm`, type: 'tmpfs', options: 'mode=1777,nosuid,nodev,X-mount.mkdir' },
+  ];
+  if (p.terminal) {
+    // script(1) allocates from /dev/ptmx of its own (host) view: point that
+    // at the session's devpts so the command's terminal exists inside.
+    entries.push({ source: `${root}/dev/pts`, target: '/dev/pts', type: 'none', options: 'bind' }, { source: `${root}/dev/pts/ptmx`, target: '/dev/ptmx', type: 'none', options: 'bind' });
+  }
+  const layered = p.layer.kind !== 'none';
+  const fstabFile = q(`${root}/dev/fd`);
   lines.push(
-    `if ${mkdirs}[ -d ${dev} ]; then`,
-    `  mount -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev} || fail mount /dev`,
-    `  for n in ${DEVICES.join(' ')}; do : > ${dev}/$n && mount --bind /dev/$n ${dev}/$n || fail mount /dev/$n; done`,
-    `  mkdir ${dev}/pts ${dev}/shm && ln -s pts/ptmx ${dev}/ptmx && ln -s /proc/self/fd ${dev}/fd || fail mount /dev`,
-    `  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${dev}/pts && mount -t tmpfs -o mode=1777,nosuid,nodev shm ${dev}/shm || fail mount /dev/pts`,
+    `if ${layered ? 'mount --mkdir' : `[ -d ${dev} ] && mount`} -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev}; then`,
+    `  for n in ${DEVICES.join(' ')}; do : > ${dev}/$n || fail mount /dev/$n; done`,
+    `  printf '%s' ${q(renderFstab(entries))} > ${fstabFile} && mount --all --fstab ${fstabFile} && ln -sf pts/ptmx /proc/self/fd ${dev}/ || fail mount /dev`,
+    // Without a /dev of its own the command's terminal could not exist inside.
+    layered ? 'else fail mount /dev' : `elif [ -d ${dev} ]${p.terminal ? ' || true' : ''}; then fail mount /dev`,
     'fi',
-    `[ -d ${r}/proc ] && { mount -t proc proc ${r}/proc || fail mount /proc; }`,
-    `[ -d ${r}/sys ] && { mount --rbind /sys ${r}/sys 2>/dev/null || true; }`,
+    `${layered ? `mount --mkdir` : `[ -d ${r}/proc ] && mount`} -t proc proc ${r}/proc || ${layered ? '' : `[ ! -d ${r}/proc ] || `}fail mount /proc`,
+    `{ ${layered ? '' : `[ -d ${r}/sys ] && `}mount --rbind${layered ? ' --mkdir' : ''} /sys ${r}/sys; } 2>/dev/null || true`,
   );
   for (const b of p.binds) {
     const t = q(`${mergedRoot(p)}${b.target}`);
@@ -96,11 +113,6 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   }
   const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
   const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
-  if (p.terminal) {
-    // script(1) allocates from /dev/ptmx of its own (host) view: point that
-    // at the session's devpts so the command's terminal exists inside.
-    lines.push(`mount --bind ${dev}/pts /dev/pts && mount --bind ${dev}/pts/ptmx /dev/ptmx || fail mount /dev/pts`);
-  }
   lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path');
   if (p.terminal) {
     // script runs $SHELL -c; the command's own environment must not see that SHELL.
@@ -108,6 +120,14 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   } else lines.push(`${q(p.tools.setsid)} ${run} ${command}`);
   lines.push('exit $?');
   return lines.join('\n');
+}
+
+export interface FstabEntry { source: string; target: string; type: string; options: string }
+
+/** fstab(5) text; fields are octal-escaped as libmount unescapes them, so any path survives. */
+export function renderFstab(entries: readonly FstabEntry[]): string {
+  const field = (f: string) => f.replace(/[\\\s]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return entries.map((e) => `${field(e.source)} ${field(e.target)} ${field(e.type)} ${field(e.options)} 0 0\n`).join('');
 }
 
 function parentOf(p: string): string {
