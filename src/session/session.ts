@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
-import { prepareRoot } from './roots.js';
+import type { PreparedRoot } from './roots.js';
 import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
@@ -24,10 +24,9 @@ import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
 import { findEmulators } from '../emulators/discover.js';
-import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
-import { defaultFlags } from '../manage/plan.js';
+import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
-import { resolveInRoot } from '../host/rootfs.js';
+import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
 import { readHead } from '../host/file.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
@@ -201,7 +200,11 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  const prepared = await prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+  // A plain directory, the common root, is used as it is without loading
+  // the tar and image readers (roots.ts and its modules were a tenth of start-up).
+  const prepared: PreparedRoot = plainRoot(req.rootfs) && !req.platform
+    ? { root: path.resolve(req.rootfs), kind: 'dir', cached: false }
+    : await (await import('./roots.js')).prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -213,6 +216,14 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     if (config.user) r.user = config.user;
   }
   return planWith(r, prepared.root);
+}
+
+function plainRoot(spec: string): boolean {
+  try {
+    return statSync(spec).isDirectory() && !isOciLayout(spec);
+  } catch {
+    return false;
+  }
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {
