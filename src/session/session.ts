@@ -16,7 +16,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
 import type { PreparedRoot } from './roots.js';
-import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
+import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
@@ -218,12 +218,21 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
   return planWith(r, prepared.root);
 }
 
-function plainRoot(spec: string): boolean {
+function isDirectory(p: string): boolean {
   try {
-    return statSync(spec).isDirectory() && !isOciLayout(spec);
+    return statSync(p).isDirectory();
   } catch {
     return false;
   }
+}
+
+/** What the stage mounts over, when the root is used as it is. */
+function mountPointsOf(root: string): MountPoints {
+  return { dev: isDirectory(`${root}/dev`), proc: isDirectory(`${root}/proc`), sys: isDirectory(`${root}/sys`) };
+}
+
+function plainRoot(spec: string): boolean {
+  return isDirectory(spec) && !isOciLayout(spec);
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {
@@ -267,7 +276,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
     const terminal = !!req.terminal;
     const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
     const script = stageScript({
-      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, ...(req.user ? { user: userIds(root, req.user) } : {}),
+      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
       tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
     }, command);
     const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });

@@ -32,6 +32,8 @@ export type Layer =
   | { kind: 'overlay'; upper: string; work: string }
   | { kind: 'ephemeral' };
 
+export interface MountPoints { dev: boolean; proc: boolean; sys: boolean }
+
 export interface StagePlan {
   /** Register lines for the private instance; null: use the host's handlers (--global). */
   rules: string[] | null;
@@ -43,6 +45,8 @@ export interface StagePlan {
   terminal: boolean;
   /** The command's IDs inside (an image's User); default 0. */
   user?: { uid: number; gid: number };
+  /** Which of /dev, /proc and /sys a root used as it is has (a layered root gets all three made); default: all. */
+  mountPoints?: MountPoints;
   /** Host tools by absolute path (looked up before the session's PATH is in force). */
   tools: { unshare: string; setsid: string; script: string; env: string };
 }
@@ -95,17 +99,27 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     entries.push({ source: `${root}/dev/pts`, target: '/dev/pts', type: 'none', options: 'bind' }, { source: `${root}/dev/pts/ptmx`, target: '/dev/ptmx', type: 'none', options: 'bind' });
   }
   const layered = p.layer.kind !== 'none';
-  const fstabFile = q(`${root}/dev/fd`);
-  lines.push(
-    `if ${layered ? 'mount --mkdir' : `[ -d ${dev} ] && mount`} -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev}; then`,
-    `  for n in ${DEVICES.join(' ')}; do : > ${dev}/$n || fail mount /dev/$n; done`,
-    `  printf '%s' ${q(renderFstab(entries))} > ${fstabFile} && mount --all --fstab ${fstabFile} && ln -sf pts/ptmx /proc/self/fd ${dev}/ || fail mount /dev`,
+  const has = (d: keyof MountPoints) => layered || (p.mountPoints?.[d] ?? true);
+  const mkdir = layered ? ',X-mount.mkdir' : '';
+  if (has('proc')) entries.push({ source: 'proc', target: `${root}/proc`, type: 'proc', options: `defaults${mkdir}` });
+  const sys: FstabEntry[] = has('sys') ? [{ source: '/sys', target: `${root}/sys`, type: 'none', options: `rbind${mkdir}` }] : [];
+  if (has('dev')) {
+    const fstab = q(`${root}/dev/fd`);
+    const mountAll = (list: FstabEntry[]) => `printf '%s' ${q(renderFstab(list))} > ${fstab} && mount --all --fstab ${fstab}`;
+    lines.push(
+      `mount${layered ? ' --mkdir' : ''} -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev} || fail mount /dev`,
+      `for n in ${DEVICES.join(' ')}; do : > ${dev}/$n || fail mount /dev/$n; done`,
+      // /sys is best effort (a container may refuse it): on a failure the
+      // same table less /sys runs again; mount --all skips what is mounted.
+      sys.length ? `{ ${mountAll([...entries, ...sys])}; } 2>/dev/null || { ${mountAll(entries)}; } || fail mount /dev` : `${mountAll(entries)} || fail mount /dev`,
+      `ln -sf pts/ptmx /proc/self/fd ${dev}/ || fail mount /dev`,
+    );
+  } else {
     // Without a /dev of its own the command's terminal could not exist inside.
-    layered ? 'else fail mount /dev' : `elif [ -d ${dev} ]${p.terminal ? ' || true' : ''}; then fail mount /dev`,
-    'fi',
-    `${layered ? `mount --mkdir` : `[ -d ${r}/proc ] && mount`} -t proc proc ${r}/proc || ${layered ? '' : `[ ! -d ${r}/proc ] || `}fail mount /proc`,
-    `{ ${layered ? '' : `[ -d ${r}/sys ] && `}mount --rbind${layered ? ' --mkdir' : ''} /sys ${r}/sys; } 2>/dev/null || true`,
-  );
+    if (p.terminal) lines.push('fail mount /dev');
+    if (has('proc')) lines.push(`mount -t proc proc ${r}/proc || fail mount /proc`);
+    if (has('sys')) lines.push(`mount --rbind /sys ${r}/sys 2>/dev/null || true`);
+  }
   for (const b of p.binds) {
     const t = q(`${mergedRoot(p)}${b.target}`);
     const make = b.directory ? `mkdir -p ${t}` : `mkdir -p ${q(`${mergedRoot(p)}${parentOf(b.target)}`)} && : > ${t}`;
