@@ -129,6 +129,23 @@ test('session: exit 3 typed at an interactive prompt gives 3, with a controlling
   assert.doesNotMatch(out, /can't access tty|Cannot set tty process group|job control turned off/);
 });
 
+test('session: SIGKILL of xarch in an interactive session gives the terminal back in the mode it had (echo, line editing)', { skip: skipNs || (spawnSync('sh', ['-c', 'command -v script']).status !== 0 && 'script (bsdutils) is missing') }, async () => {
+  // The pty's own shell prints xarch's PID, runs it, and once xarch is gone
+  // shows the pty's mode: raw (-icanon -echo) is what script(1) inside left.
+  const inner = `sh -c 'echo PID=$$; exec ${process.execPath} ${CLI} shell ${fixtureRoot('arm64')!} -- sh -c "echo inside; sleep 30"'`;
+  const child = spawn('script', ['-q', '-e', '-c', `${inner}; sleep 0.5; echo MODE: $(stty -a | grep -o -- '-*icanon\\|-*echo\\b' | tr '\\n' ' ')`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  for (let i = 0; i < 100 && !/inside/.test(out); i++) await sleep(100);
+  const pid = Number(/PID=(\d+)/.exec(out)?.[1]);
+  assert.ok(pid > 0 && /inside/.test(out), out);
+  process.kill(pid, 'SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  assert.match(out, /MODE: icanon echo/, out);
+  assert.equal(pgrep('xarch-terminal'), '', 'the watcher ends with its work done');
+});
+
 for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
   test(`session: ${signal} of xarch at random moments leaves no process, mount or temporary directory after 2 s`, { skip: skipNs }, async () => {
     const { work, root } = copyRoot();

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
+import { guardTerminalMode } from '../host/terminal.js';
 import type { PreparedRoot } from './roots.js';
 import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
@@ -339,6 +340,8 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     mkdirSync(plan.layer.upper, { recursive: true });
     mkdirSync(plan.layer.work, { recursive: true });
   }
+  // script(1) cannot restore the terminal's mode when SIGKILL of xarch ends the session.
+  if (plan.terminal) guardTerminalMode();
   let channel: StageChannel | undefined;
   let endedBy: NodeJS.Signals | undefined;
   const deliver = (child: ChildProcess, sig: NodeJS.Signals) => {
