@@ -71,14 +71,10 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   if (p.rules) lines.push(binfmtStage(q(DEFAULT_BINFMT_DIR), p.rules));
   if (p.layer.kind !== 'none') {
     const lower = q(p.lower);
-    lines.push(`cd ${lower} && mount -t tmpfs -o mode=0755 xarch-stage ${lower} && mkdir ${r} || fail mount ${lower}`);
-    let upper = q(`${p.lower}/upper`);
-    let work = q(`${p.lower}/work`);
-    if (p.layer.kind === 'ephemeral') lines.push(`mkdir ${upper} ${work} || fail mount`);
-    else {
-      upper = q(p.layer.upper);
-      work = q(p.layer.work);
-    }
+    const ephemeral = p.layer.kind === 'ephemeral';
+    const upper = q(p.layer.kind === 'overlay' ? p.layer.upper : `${p.lower}/upper`);
+    const work = q(p.layer.kind === 'overlay' ? p.layer.work : `${p.lower}/work`);
+    lines.push(`cd ${lower} && mount -t tmpfs -o mode=0755 xarch-stage ${lower} && mkdir ${r}${ephemeral ? ` ${upper} ${work}` : ''} || fail mount ${lower}`);
     lines.push(`mount -t overlay -o lowerdir=.,upperdir=${upper},workdir=${work} xarch ${r} 2>/dev/null || fail overlay`, 'cd /');
   }
   const dev = `${r}/dev`;
@@ -100,6 +96,7 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   }
   const layered = p.layer.kind !== 'none';
   const has = (d: keyof MountPoints) => layered || (p.mountPoints?.[d] ?? true);
+  // X-mount.mkdir (util-linux 2.23+) makes the mount point in the upper layer.
   const mkdir = layered ? ',X-mount.mkdir' : '';
   if (has('proc')) entries.push({ source: 'proc', target: `${root}/proc`, type: 'proc', options: `defaults${mkdir}` });
   const sys: FstabEntry[] = has('sys') ? [{ source: '/sys', target: `${root}/sys`, type: 'none', options: `rbind${mkdir}` }] : [];
@@ -107,7 +104,7 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     const fstab = q(`${root}/dev/fd`);
     const mountAll = (list: FstabEntry[]) => `printf '%s' ${q(renderFstab(list))} > ${fstab} && mount --all --fstab ${fstab}`;
     lines.push(
-      `mount${layered ? ' --mkdir' : ''} -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev} || fail mount /dev`,
+      `mount -t tmpfs -o mode=0755,nosuid,size=1m${mkdir} xarch-dev ${dev} || fail mount /dev`,
       `for n in ${DEVICES.join(' ')}; do : > ${dev}/$n || fail mount /dev/$n; done`,
       // /sys is best effort (a container may refuse it): on a failure the
       // same table less /sys runs again; mount --all skips what is mounted.
