@@ -11,7 +11,7 @@
 // namespace goes with its last process. So whatever ends xarch ends the
 // session and leaves no mount. util-linux `unshare --fork` ignores SIGINT
 // and SIGTERM, so xarch signals the command's process group itself.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
@@ -28,7 +28,7 @@ import { findEmulators } from '../emulators/discover.js';
 import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
 import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
-import { readHead } from '../host/file.js';
+import { listNames, readHead } from '../host/file.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface SessionRequest {
@@ -100,13 +100,7 @@ export function detectArchitectures(root: string, machine = os.machine(), limit 
   for (const d of BIN_DIRS) {
     const dir = resolveInRoot(root, d);
     if (!dir) continue;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
+    for (const n of listNames(dir)) {
       if (seen++ >= limit) break;
       look(path.join(dir, n));
     }
