@@ -58,6 +58,27 @@ test('session: /dev holds only the usual nodes, a private devpts and shm', { ski
   assert.deepEqual([zero!.trim(), urandom!.trim(), shm], ['4', '8', 's']);
 });
 
+test('session: the stage mount table takes any root path (space, tab, backslash) and a root without /proc or /sys', { skip: skipNs }, () => {
+  const { work, root } = copyRoot();
+  try {
+    const odd = path.join(work, 'a b\tc\\d');
+    mkdirSync(odd);
+    const moved = path.join(odd, 'root');
+    spawnSync('mv', [root, moved]);
+    const r = xarch(['shell', moved, '--', 'sh', '-c', 'ls -A /dev | wc -l; test -e /proc/self/mountinfo && echo proc; ls /sys | grep -c class']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['10', 'proc', '1']);
+    rmSync(path.join(moved, 'proc'), { recursive: true });
+    rmSync(path.join(moved, 'sys'), { recursive: true });
+    const bare = xarch(['shell', moved, '--', 'sh', '-c', 'ls -A /dev | wc -l; [ -d /proc ] || echo noproc; [ -d /sys ] || echo nosys']);
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.deepEqual(bare.stdout.trim().split('\n').map((l) => l.trim()), ['10', 'noproc', 'nosys'], 'no /proc or /sys made in a root used as it is');
+    assert.equal(existsSync(path.join(moved, 'proc')), false);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {
