@@ -335,7 +335,7 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     mkdirSync(plan.layer.work, { recursive: true });
   }
   // script(1) cannot restore the terminal's mode when SIGKILL of xarch ends the session.
-  if (plan.terminal) guardTerminalMode();
+  const terminal = plan.terminal ? guardTerminalMode() : null;
   let channel: StageChannel | undefined;
   let endedBy: NodeJS.Signals | undefined;
   const deliver = (child: ChildProcess, sig: NodeJS.Signals) => {
@@ -358,7 +358,10 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     deliver,
     started: (child) => { channel = openStageChannel(child, plan.ids?.map ?? null, plan.release); },
     startError: launcherMissing,
-    cleanup: () => { if (plan.temporary) rmSync(plan.root, { recursive: true, force: true }); },
+    cleanup: () => {
+      terminal?.release();
+      if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
+    },
   });
   const failure = channel?.failure();
   if (failure) throw failure;
