@@ -132,3 +132,10 @@ echo -1 > "$XARCH_SANDBOX_BINFMT/${name}"`;
   const emu = findEmulators({ path: '', versions: true }).find((e) => e.path === QEMU_AARCH64)!;
   assert.equal(emu.preserveArgv0, true);
 });
+
+test('findEmulators with cpus: only those CPUs, the same records as the full search', { skip: needQemu() }, () => {
+  const all = findEmulators({ path: '' });
+  const cpus = new Set(['aarch64', 'arm']);
+  assert.deepEqual(findEmulators({ path: '', cpus }), all.filter((e) => cpus.has(e.cpu)));
+  assert.ok(all.some((e) => !cpus.has(e.cpu)), 'the full search finds other CPUs too');
+});

@@ -97,8 +97,9 @@ export function detectArchitectures(root: string, machine = os.machine(), limit 
   const sh = resolveInRoot(root, '/bin/sh');
   if (sh) look(sh);
   let seen = 0;
-  for (const d of BIN_DIRS) {
-    const dir = resolveInRoot(root, d);
+  // A merged-/usr root's /bin is /usr/bin: each directory is read once.
+  const dirs = new Set(BIN_DIRS.map((d) => resolveInRoot(root, d)));
+  for (const dir of dirs) {
     if (!dir) continue;
     for (const n of listNames(dir)) {
       if (seen++ >= limit) break;
