@@ -63,6 +63,10 @@ export interface SessionPlan {
   root: string;
   /** Extracted from a tar: removed when the session ends. */
   temporary: boolean;
+  /** A tar or image root: true when it came from the roots cache without unpacking. */
+  cached?: boolean;
+  /** What the root lacks for this user (a copied tree's unreadable files). */
+  rootNote?: string;
   targets: string[];
   /** Register lines for the private instance (empty with --global). */
   rules: string[];
@@ -196,11 +200,12 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  // A plain directory, the common root, is used as it is without loading
-  // the tar and image readers (roots.ts and its modules were a tenth of start-up).
-  const prepared: PreparedRoot = plainRoot(req.rootfs) && !req.platform
+  // A plain directory used in place, the common root, needs none of the tar
+  // and image readers (roots.ts and its modules were a tenth of start-up).
+  const writable = !!(req.overlay || req.ephemeral);
+  const prepared: PreparedRoot = inPlaceRoot(req.rootfs, writable) && !req.platform
     ? { root: path.resolve(req.rootfs), kind: 'dir', cached: false }
-    : await (await import('./roots.js')).prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -211,7 +216,13 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     r.command = req.command.length ? [...entry, ...req.command] : [...entry, ...(config.cmd ?? [])];
     if (config.user) r.user = config.user;
   }
-  return planWith(r, prepared.root);
+  const plan = planWith(r, prepared.root);
+  if (prepared.kind !== 'dir') plan.cached = prepared.cached;
+  if (prepared.unreadable) {
+    const n = prepared.unreadable.length;
+    plan.rootNote = `${req.rootfs} belongs to another user, so this session uses a copy in the roots cache; ${n} path${n === 1 ? '' : 's'} you cannot read ${n === 1 ? 'is' : 'are'} missing from it (${prepared.unreadable.slice(0, 5).join(', ')}${n > 5 ? ', ...' : ''})`;
+  }
+  return plan;
 }
 
 function isDirectory(p: string): boolean {
@@ -227,8 +238,17 @@ function mountPointsOf(root: string): MountPoints {
   return { dev: isDirectory(`${root}/dev`), proc: isDirectory(`${root}/proc`), sys: isDirectory(`${root}/sys`) };
 }
 
-function plainRoot(spec: string): boolean {
-  return isDirectory(spec) && !isOciLayout(spec);
+/** prepareRoot (roots.ts) would use this directory as it is: not an OCI layout, and either read-only or the caller's own (or root's). */
+function inPlaceRoot(spec: string, writable: boolean): boolean {
+  let st;
+  try {
+    st = statSync(spec);
+  } catch {
+    return false;
+  }
+  if (!st.isDirectory() || isOciLayout(spec)) return false;
+  const uid = process.getuid?.() ?? 0;
+  return !writable || uid === 0 || st.uid === uid;
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {
