@@ -12,7 +12,8 @@ import { getTarget } from '../src/core/arch.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'bin/xarch.js');
-const ROOT = path.join(REPO, '.fixtures/arm64/root');
+// XARCH_BENCH_ROOT: another arm64 root, e.g. a real Debian one from mmdebstrap (scripts/fetch-rootfs.sh).
+const ROOT = process.env.XARCH_BENCH_ROOT ? path.resolve(process.env.XARCH_BENCH_ROOT) : path.join(REPO, '.fixtures/arm64/root');
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const LOOP = 200;
 const PIPELINE = 'ls -lR /usr/share/doc | sort | md5sum';
@@ -43,7 +44,7 @@ const sandboxOnly = sandboxArgv(['true'], { setup: `printf '%s' '${rule}' > "$XA
 const proot: Runner = (script) => ['proot', '-q', QEMU, '-r', ROOT, '/bin/sh', '-c', script];
 
 function main(): void {
-  if (!existsSync(path.join(ROOT, 'bin/busybox'))) {
+  if (!existsSync(path.join(ROOT, 'bin/sh'))) {
     console.log('# skip: no arm64 fixture (bash scripts/fetch-fixtures.sh)');
     return;
   }

@@ -151,3 +151,10 @@ test('discovery: qemu-user 9.1+ layout (static unsuffixed names, -static links) 
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('findEmulators with cpus: only those CPUs, the same records as the full search', { skip: needQemu() }, () => {
+  const all = findEmulators({ path: '' });
+  const cpus = new Set(['aarch64', 'arm']);
+  assert.deepEqual(findEmulators({ path: '', cpus }), all.filter((e) => cpus.has(e.cpu)));
+  assert.ok(all.some((e) => !cpus.has(e.cpu)), 'the full search finds other CPUs too');
+});

@@ -53,6 +53,27 @@ test('session: /dev holds only the usual nodes, a private devpts and shm', { ski
   assert.deepEqual([zero!.trim(), urandom!.trim(), shm], ['4', '8', 's']);
 });
 
+test('session: the stage mount table takes any root path (space, tab, backslash) and a root without /proc or /sys', { skip: skipNs }, () => {
+  const { work, root } = copyRoot();
+  try {
+    const odd = path.join(work, 'a b\tc\\d');
+    mkdirSync(odd);
+    const moved = path.join(odd, 'root');
+    spawnSync('mv', [root, moved]);
+    const r = xarch(['shell', moved, '--', 'sh', '-c', 'ls -A /dev | wc -l; test -e /proc/self/mountinfo && echo proc; ls /sys | grep -c class']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['10', 'proc', '1']);
+    rmSync(path.join(moved, 'proc'), { recursive: true });
+    rmSync(path.join(moved, 'sys'), { recursive: true });
+    const bare = xarch(['shell', moved, '--', 'sh', '-c', 'ls -A /dev | wc -l; [ -d /proc ] || echo noproc; [ -d /sys ] || echo nosys']);
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.deepEqual(bare.stdout.trim().split('\n').map((l) => l.trim()), ['10', 'noproc', 'nosys'], 'no /proc or /sys made in a root used as it is');
+    assert.equal(existsSync(path.join(moved, 'proc')), false);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {
@@ -122,6 +143,23 @@ test('session: exit 3 typed at an interactive prompt gives 3, with a controlling
   assert.match(out, /\[1\]\+?\s+Running\s+sleep 30/);
   assert.match(out, /job-0/);
   assert.doesNotMatch(out, /can't access tty|Cannot set tty process group|job control turned off/);
+});
+
+test('session: SIGKILL of xarch in an interactive session gives the terminal back in the mode it had (echo, line editing)', { skip: skipNs || (spawnSync('sh', ['-c', 'command -v script']).status !== 0 && 'script (bsdutils) is missing') }, async () => {
+  // The pty's own shell prints xarch's PID, runs it, and once xarch is gone
+  // shows the pty's mode: raw (-icanon -echo) is what script(1) inside left.
+  const inner = `sh -c 'echo PID=$$; exec ${process.execPath} ${CLI} shell ${fixtureRoot('arm64')!} -- sh -c "echo inside; sleep 30"'`;
+  const child = spawn('script', ['-q', '-e', '-c', `${inner}; sleep 0.5; echo MODE: $(stty -a | grep -o -- '-*icanon\\|-*echo\\b' | tr '\\n' ' ')`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  for (let i = 0; i < 100 && !/inside/.test(out); i++) await sleep(100);
+  const pid = Number(/PID=(\d+)/.exec(out)?.[1]);
+  assert.ok(pid > 0 && /inside/.test(out), out);
+  process.kill(pid, 'SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  assert.match(out, /MODE: icanon echo/, out);
+  assert.equal(pgrep('xarch-terminal'), '', 'the watcher ends with its work done');
 });
 
 for (const signal of ['SIGKILL', 'SIGTERM'] as const) {

@@ -23,6 +23,8 @@ export interface FindOptions {
   versions?: boolean;
   /** Kernel release for the P decision (default os.release()). */
   kernelRelease?: string;
+  /** Only emulators for these QEMU CPUs: a session needs its root's few, and reading every emulator's ELF header was most of its planning. */
+  cpus?: ReadonlySet<string>;
 }
 
 export const DEFAULT_EMULATOR_DIRS = ['/usr/bin', '/usr/local/bin', '/usr/libexec/qemu-binfmt'];
@@ -180,7 +182,7 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
     seenDirs.add(realDir);
     for (const base of listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
-      if (!parsed) continue;
+      if (!parsed || (opts.cpus && !opts.cpus.has(parsed.cpu))) continue;
       const p = path.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real: string;

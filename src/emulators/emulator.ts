@@ -2,6 +2,7 @@
 // install planner can choose without touching the file system. Finding
 // emulators on disk and asking their versions is src/emulators/discover.ts.
 import { kernelAtLeast } from '../core/kernel-version.js';
+import { canonicalFlags } from '../core/rule.js';
 
 export interface Emulator {
   /** Catalogue target name (src/core/arch.ts). */
@@ -68,4 +69,11 @@ export function emulatorHint(): string {
   return 'install QEMU user-mode emulators: apt-get install qemu-user-static (Debian, Ubuntu); ' +
     'dnf install qemu-user-static (Fedora); apk add qemu-<cpu> (Alpine, e.g. qemu-aarch64); ' +
     'pacman -S qemu-user-static (Arch); or name a directory with --dir';
+}
+
+/** The default flags for an emulator: P where it honours it, O, F when static; C only on request. */
+export function defaultFlags(e: Emulator, credentials: boolean, kernelRelease: string): string {
+  let f = (e.preserveArgv0 ? 'P' : '') + 'O' + (credentials ? 'C' : '');
+  if (e.static && kernelAtLeast(kernelRelease, 4, 8)) f += 'F';
+  return canonicalFlags(f);
 }

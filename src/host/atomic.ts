@@ -7,6 +7,7 @@
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { errnoOf, fromSystemError } from '../core/errors.js';
+import { processAlive } from './process.js';
 
 // `<file>.xarch-<pid>.tmp`: never ends in `.conf`, so systemd-binfmt skips a
 // leftover one. update-binfmts --import does not (it imports every name in
@@ -21,16 +22,6 @@ export function atomicTempPath(file: string, pid = process.pid): string {
 /** Is this file name one of xarch's temporary files (so no reader should take it as configuration)? */
 export function isAtomicTemp(name: string): boolean {
   return TEMP_SUFFIX.test(name);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return errnoOf(e) !== 'ESRCH';
-  }
 }
 
 /**
@@ -48,7 +39,7 @@ export function sweepStaleTemps(dir: string): string[] {
   const removed: string[] = [];
   for (const n of names) {
     const m = TEMP_SUFFIX.exec(n);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || processAlive(Number(m[1]))) continue;
     const p = path.join(dir, n);
     try {
       rmSync(p, { force: true });

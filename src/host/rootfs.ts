@@ -5,7 +5,7 @@
 // one its name sits in. One algorithm over a lookup, so a root on disk
 // (lstat/readlink) and the in-memory tree of an archive or image give the
 // same answer; test/rootfs.test.ts checks both against openat2 itself.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /** One path as lstat(2) sees it; null from a lookup: it does not exist. */
@@ -76,3 +76,6 @@ export function resolveInRoot(root: string, p: string): string | null {
   const r = resolveWith(diskLookup(root), p);
   return r === null ? null : path.join(root, r.slice(1));
 }
+
+/** An OCI image layout directory (an image root), not a plain root file system. */
+export const isOciLayout = (dir: string): boolean => existsSync(path.join(dir, 'oci-layout')) && existsSync(path.join(dir, 'index.json'));

@@ -12,7 +12,9 @@ import { lint } from '../core/lint.js';
 import type { LiveEntry } from '../core/match.js';
 import { displayBytes } from '../core/bytes.js';
 import { canonicalFlags, renderRegister, ruleFromTarget, sameRule, type Rule } from '../core/rule.js';
-import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
+import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
+// Lives beside honoursP (a session needs it without loading the planner).
+export { defaultFlags } from '../emulators/emulator.js';
 import { errorJson, type ItemError } from './options.js';
 import { conflictsFor, isOurs, type Conflict } from './ownership.js';
 import { bytesEqual } from '../core/bytes.js';
@@ -146,12 +148,6 @@ function validFlags(flags: string): string {
   return canonicalFlags(flags);
 }
 
-/** The default flags for an emulator: P where it honours it, O, F when static; C only on request. */
-export function defaultFlags(e: Emulator, credentials: boolean, kernelRelease: string): string {
-  let f = (e.preserveArgv0 ? 'P' : '') + 'O' + (credentials ? 'C' : '');
-  if (e.static && kernelAtLeast(kernelRelease, 4, 8)) f += 'F';
-  return canonicalFlags(f);
-}
 
 function factsOf(facts: PlanFacts, interpreter: string): InterpreterCheck {
   const f = facts.interpreters.get(interpreter);

@@ -21,7 +21,7 @@ import { listNames } from '../host/file.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
 import { writeFileAtomic } from '../host/atomic.js';
-import { resolveInRoot } from '../host/rootfs.js';
+import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
 import { openTar } from '../host/tar.js';
 import { Unpacker, type UnpackStats } from '../host/unpack.js';
 
@@ -102,7 +102,6 @@ function statOrThrow(spec: string): Stats {
   }
 }
 
-const isOciLayout = (dir: string) => existsSync(path.join(dir, 'oci-layout')) && existsSync(path.join(dir, 'index.json'));
 
 /** Prepare SPEC (a directory, a tar or an image) as a session's lower layer. */
 export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Promise<PreparedRoot> {

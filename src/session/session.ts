@@ -11,12 +11,13 @@
 // namespace goes with its last process. So whatever ends xarch ends the
 // session and leaves no mount. util-linux `unshare --fork` ignores SIGINT
 // and SIGTERM, so xarch signals the command's process group itself.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } from '../host/namespace.js';
 import { exitStatus, spawnWithRelay } from '../host/process.js';
-import { prepareRoot } from './roots.js';
-import { mergedRoot, stageScript, type Bind, type Layer } from './stage.js';
+import { guardTerminalMode } from '../host/terminal.js';
+import type { PreparedRoot } from './roots.js';
+import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
@@ -24,10 +25,10 @@ import path from 'node:path';
 import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
 import { findEmulators } from '../emulators/discover.js';
-import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
-import { defaultFlags } from '../manage/plan.js';
+import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
-import { resolveInRoot } from '../host/rootfs.js';
+import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
+import { listNames, readHead } from '../host/file.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface SessionRequest {
@@ -90,35 +91,23 @@ const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
 /** Foreign architectures of the programs in a root file system (its shell first, then up to `limit` files). */
 export function detectArchitectures(root: string, machine = os.machine(), limit = 400): Target[] {
   const found = new Map<string, Target>();
-  const head = new Uint8Array(64);
   const look = (file: string) => {
-    let fd: number;
+    let head: Uint8Array;
     try {
-      if (!statSync(file).isFile()) return;
-      fd = openSync(file, 'r');
+      head = readHead(file, 64);
     } catch {
-      return;
+      return; // not a regular file, or unreadable: skip
     }
-    try {
-      const n = readSync(fd, head, 0, 64, 0);
-      for (const t of targetsForHeader(head.subarray(0, n))) if (!isHostTarget(t, machine)) found.set(t.name, t);
-    } catch { /* unreadable: skip */ } finally {
-      closeSync(fd);
-    }
+    for (const t of targetsForHeader(head)) if (!isHostTarget(t, machine)) found.set(t.name, t);
   };
   const sh = resolveInRoot(root, '/bin/sh');
   if (sh) look(sh);
   let seen = 0;
-  for (const d of BIN_DIRS) {
-    const dir = resolveInRoot(root, d);
+  // A merged-/usr root's /bin is /usr/bin: each directory is read once.
+  const dirs = new Set(BIN_DIRS.map((d) => resolveInRoot(root, d)));
+  for (const dir of dirs) {
     if (!dir) continue;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
+    for (const n of listNames(dir)) {
       if (seen++ >= limit) break;
       look(path.join(dir, n));
     }
@@ -213,9 +202,12 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  const prepared = await prepareRoot(req.rootfs, {
-    ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable: !!(req.overlay || req.ephemeral),
-  });
+  // A plain directory used in place, the common root, needs none of the tar
+  // and image readers (roots.ts and its modules were a tenth of start-up).
+  const writable = !!(req.overlay || req.ephemeral);
+  const prepared: PreparedRoot = inPlaceRoot(req.rootfs, writable) && !req.platform
+    ? { root: path.resolve(req.rootfs), kind: 'dir', cached: false }
+    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -233,6 +225,32 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     plan.rootNote = `${req.rootfs} belongs to another user, so this session uses a copy in the roots cache; ${n} path${n === 1 ? '' : 's'} you cannot read ${n === 1 ? 'is' : 'are'} missing from it (${prepared.unreadable.slice(0, 5).join(', ')}${n > 5 ? ', ...' : ''})`;
   }
   return plan;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** What the stage mounts over, when the root is used as it is. */
+function mountPointsOf(root: string): MountPoints {
+  return { dev: isDirectory(`${root}/dev`), proc: isDirectory(`${root}/proc`), sys: isDirectory(`${root}/sys`) };
+}
+
+/** prepareRoot (roots.ts) would use this directory as it is: not an OCI layout, and either read-only or the caller's own (or root's). */
+function inPlaceRoot(spec: string, writable: boolean): boolean {
+  let st;
+  try {
+    st = statSync(spec);
+  } catch {
+    return false;
+  }
+  if (!st.isDirectory() || isOciLayout(spec)) return false;
+  const uid = process.getuid?.() ?? 0;
+  return !writable || uid === 0 || st.uid === uid;
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {
@@ -253,7 +271,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
           hint: 'as root, register handlers with xarch install and use xarch shell --global',
         });
       }
-      const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '' });
+      const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
       for (const t of targets) {
         const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
         if (!e) {
@@ -276,7 +294,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
     const terminal = !!req.terminal;
     const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
     const script = stageScript({
-      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, ...(req.user ? { user: userIds(root, req.user) } : {}),
+      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
       tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
     }, command);
     const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
@@ -339,6 +357,8 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     mkdirSync(plan.layer.upper, { recursive: true });
     mkdirSync(plan.layer.work, { recursive: true });
   }
+  // script(1) cannot restore the terminal's mode when SIGKILL of xarch ends the session.
+  const terminal = plan.terminal ? guardTerminalMode() : null;
   let channel: StageChannel | undefined;
   let endedBy: NodeJS.Signals | undefined;
   const deliver = (child: ChildProcess, sig: NodeJS.Signals) => {
@@ -361,7 +381,10 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     deliver,
     started: (child) => { channel = openStageChannel(child, plan.ids?.map ?? null, plan.release); },
     startError: launcherMissing,
-    cleanup: () => { if (plan.temporary) rmSync(plan.root, { recursive: true, force: true }); },
+    cleanup: () => {
+      terminal?.release();
+      if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
+    },
   });
   const failure = channel?.failure();
   if (failure) throw failure;

@@ -32,6 +32,8 @@ export type Layer =
   | { kind: 'overlay'; upper: string; work: string }
   | { kind: 'ephemeral' };
 
+export interface MountPoints { dev: boolean; proc: boolean; sys: boolean }
+
 export interface StagePlan {
   /** Register lines for the private instance; null: use the host's handlers (--global). */
   rules: string[] | null;
@@ -43,6 +45,8 @@ export interface StagePlan {
   terminal: boolean;
   /** The command's IDs inside (an image's User); default 0. */
   user?: { uid: number; gid: number };
+  /** Which of /dev, /proc and /sys a root used as it is has (a layered root gets all three made); default: all. */
+  mountPoints?: MountPoints;
   /** Host tools by absolute path (looked up before the session's PATH is in force). */
   tools: { unshare: string; setsid: string; script: string; env: string };
 }
@@ -67,14 +71,10 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   if (p.rules) lines.push(binfmtStage(q(DEFAULT_BINFMT_DIR), p.rules));
   if (p.layer.kind !== 'none') {
     const lower = q(p.lower);
-    lines.push(`cd ${lower} && mount -t tmpfs -o mode=0755 xarch-stage ${lower} && mkdir ${r} || fail mount ${lower}`);
-    let upper = q(`${p.lower}/upper`);
-    let work = q(`${p.lower}/work`);
-    if (p.layer.kind === 'ephemeral') lines.push(`mkdir ${upper} ${work} || fail mount`);
-    else {
-      upper = q(p.layer.upper);
-      work = q(p.layer.work);
-    }
+    const ephemeral = p.layer.kind === 'ephemeral';
+    const upper = q(p.layer.kind === 'overlay' ? p.layer.upper : `${p.lower}/upper`);
+    const work = q(p.layer.kind === 'overlay' ? p.layer.work : `${p.lower}/work`);
+    lines.push(`cd ${lower} && mount -t tmpfs -o mode=0755 xarch-stage ${lower} && mkdir ${r}${ephemeral ? ` ${upper} ${work}` : ''} || fail mount ${lower}`);
     // In a user namespace overlayfs cannot write trusted.overlay.* xattrs,
     // and renaming a new directory into a merged one (dpkg installing any
     // package directory) needs the opaque xattr: without userxattr that
@@ -83,17 +83,45 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     lines.push(`mount -t overlay -o lowerdir=.,upperdir=${upper},workdir=${work}${xattrs} xarch ${r} 2>/dev/null || fail overlay`, 'cd /');
   }
   const dev = `${r}/dev`;
-  const mkdirs = p.layer.kind === 'none' ? '' : `mkdir -p ${dev} ${r}/proc ${r}/sys && `;
-  lines.push(
-    `if ${mkdirs}[ -d ${dev} ]; then`,
-    `  mount -t tmpfs -o mode=0755,nosuid,size=1m xarch-dev ${dev} || fail mount /dev`,
-    `  for n in ${DEVICES.join(' ')}; do : > ${dev}/$n && mount --bind /dev/$n ${dev}/$n || fail mount /dev/$n; done`,
-    `  mkdir ${dev}/pts ${dev}/shm && ln -s pts/ptmx ${dev}/ptmx && ln -s /proc/self/fd ${dev}/fd || fail mount /dev`,
-    `  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${dev}/pts && mount -t tmpfs -o mode=1777,nosuid,nodev shm ${dev}/shm || fail mount /dev/pts`,
-    'fi',
-    `[ -d ${r}/proc ] && { mount -t proc proc ${r}/proc || fail mount /proc; }`,
-    `[ -d ${r}/sys ] && { mount --rbind /sys ${r}/sys 2>/dev/null || true; }`,
-  );
+  const root = mergedRoot(p);
+  // One `mount --all` over a generated fstab does every mount of /dev and
+  // /proc (and the pty binds) in one process: the stage's processes were
+  // most of a session's start (one fork+exec per mount). The fstab is
+  // written with the shell's builtin printf to dev/fd, which the final `ln
+  // -sf` replaces with the /dev/fd link, so nothing of it is left in the view.
+  const entries: FstabEntry[] = [
+    ...DEVICES.map((n) => ({ source: `/dev/${n}`, target: `${root}/dev/${n}`, type: 'none', options: 'bind' })),
+    { source: 'devpts', target: `${root}/dev/pts`, type: 'devpts', options: 'newinstance,ptmxmode=0666,mode=0620,X-mount.mkdir' },
+    { source: 'shm', target: `${root}/dev/shm`, type: 'tmpfs', options: 'mode=1777,nosuid,nodev,X-mount.mkdir' },
+  ];
+  if (p.terminal) {
+    // script(1) allocates from /dev/ptmx of its own (host) view: point that
+    // at the session's devpts so the command's terminal exists inside.
+    entries.push({ source: `${root}/dev/pts`, target: '/dev/pts', type: 'none', options: 'bind' }, { source: `${root}/dev/pts/ptmx`, target: '/dev/ptmx', type: 'none', options: 'bind' });
+  }
+  const layered = p.layer.kind !== 'none';
+  const has = (d: keyof MountPoints) => layered || (p.mountPoints?.[d] ?? true);
+  // X-mount.mkdir (util-linux 2.23+) makes the mount point in the upper layer.
+  const mkdir = layered ? ',X-mount.mkdir' : '';
+  if (has('proc')) entries.push({ source: 'proc', target: `${root}/proc`, type: 'proc', options: `defaults${mkdir}` });
+  const sys: FstabEntry[] = has('sys') ? [{ source: '/sys', target: `${root}/sys`, type: 'none', options: `rbind${mkdir}` }] : [];
+  if (has('dev')) {
+    const fstab = q(`${root}/dev/fd`);
+    const mountAll = (list: FstabEntry[]) => `printf '%s' ${q(renderFstab(list))} > ${fstab} && mount --all --fstab ${fstab}`;
+    lines.push(
+      `mount -t tmpfs -o mode=0755,nosuid,size=1m${mkdir} xarch-dev ${dev} || fail mount /dev`,
+      `for n in ${DEVICES.join(' ')}; do : > ${dev}/$n || fail mount /dev/$n; done`,
+      // /sys is best effort (a container may refuse it): on a failure the
+      // same table less /sys runs again; mount --all skips what is mounted.
+      sys.length ? `{ ${mountAll([...entries, ...sys])}; } 2>/dev/null || { ${mountAll(entries)}; } || fail mount /dev` : `${mountAll(entries)} || fail mount /dev`,
+      `ln -sf pts/ptmx /proc/self/fd ${dev}/ || fail mount /dev`,
+    );
+  } else {
+    // Without a /dev of its own the command's terminal could not exist inside.
+    if (p.terminal) lines.push('fail mount /dev');
+    if (has('proc')) lines.push(`mount -t proc proc ${r}/proc || fail mount /proc`);
+    if (has('sys')) lines.push(`mount --rbind /sys ${r}/sys 2>/dev/null || true`);
+  }
   for (const b of p.binds) {
     const t = q(`${mergedRoot(p)}${b.target}`);
     const make = b.directory ? `mkdir -p ${t}` : `mkdir -p ${q(`${mergedRoot(p)}${parentOf(b.target)}`)} && : > ${t}`;
@@ -101,11 +129,6 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   }
   const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
   const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
-  if (p.terminal) {
-    // script(1) allocates from /dev/ptmx of its own (host) view: point that
-    // at the session's devpts so the command's terminal exists inside.
-    lines.push(`mount --bind ${dev}/pts /dev/pts && mount --bind ${dev}/pts/ptmx /dev/ptmx || fail mount /dev/pts`);
-  }
   lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path');
   if (p.terminal) {
     // script runs $SHELL -c; the command's own environment must not see that SHELL.
@@ -113,6 +136,14 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   } else lines.push(`${q(p.tools.setsid)} ${run} ${command}`);
   lines.push('exit $?');
   return lines.join('\n');
+}
+
+export interface FstabEntry { source: string; target: string; type: string; options: string }
+
+/** fstab(5) text; fields are octal-escaped as libmount unescapes them, so any path survives. */
+export function renderFstab(entries: readonly FstabEntry[]): string {
+  const field = (f: string) => f.replace(/[\\\s]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return entries.map((e) => `${field(e.source)} ${field(e.target)} ${field(e.type)} ${field(e.options)} 0 0\n`).join('');
 }
 
 function parentOf(p: string): string {
