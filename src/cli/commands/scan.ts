@@ -14,7 +14,9 @@ PATH is a directory tree (symlinks are never followed; FIFOs and devices
 are skipped unopened), a tar (plain, gzip, zstd, xz, bzip2), a docker/podman
 save archive, or an OCI image layout (directory or tar). Images are read
 layer by layer with whiteouts, one report per image, and per platform for a
-multi-platform index. Nothing is written to disk.
+multi-platform index. Nothing is written to disk but a temporary copy
+(in TMPDIR, removed after) of an archive read from a pipe or of a
+compressed image archive: image layers are read by offset.
 
   --expect TARGET  list every ELF file of another architecture (default for
                    images: the platform the image declares); exit 1 if any
@@ -25,6 +27,10 @@ multi-platform index. Nothing is written to disk.
                    "present","count","targets"}],"emulators","mismatches":[{"file",
                    "target"}],"errors":{"unreadable","invalidElf","special",
                    "unsafePaths"},"seconds"}
+
+Files are counted by name: a file with several hard links counts once per
+name, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an
+archive from standard input: docker save IMG | xarch scan -
 `;
 
 function human(io: Io, r: ScanReport, list: boolean): void {

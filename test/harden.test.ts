@@ -1,0 +1,114 @@
+// Regression tests for issue 11's defects, one test per defect, each against
+// the real CLI, real Debian fixtures and (where the kernel is involved) a
+// private binfmt_misc instance.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+import { rawTar } from './helpers/tar.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'xarch-harden-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const noStack = (s: string) => assert.doesNotMatch(s, /internal error|^\s+at .*\(.*:\d+:\d+\)$/m, s);
+
+/** A docker-save archive of one arm64 image holding an arm64 and an x86_64 program. */
+function dockerArchive(): string {
+  const d = path.join(work, 'docker');
+  mkdirSync(d, { recursive: true });
+  const layer = rawTar([
+    { name: 'bin/busybox', data: readFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox')) },
+    { name: 'usr/bin/host-true', data: readFileSync('/bin/true') },
+  ]);
+  writeFileSync(path.join(d, 'l1.tar'), layer);
+  writeFileSync(path.join(d, 'cfg.json'), JSON.stringify({ architecture: 'arm64', os: 'linux' }));
+  writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['demo:arm64'], Layers: ['l1.tar'] }]));
+  const archive = path.join(work, 'img.tar');
+  assert.equal(spawnSync('tar', ['-cf', archive, '-C', d, 'manifest.json', 'cfg.json', 'l1.tar']).status, 0);
+  return archive;
+}
+
+test('scan: a gzip or zstd image archive is an image, its x86_64 program a mismatch', { skip: needFixture('arm64') || needCommand('zstd', 'zstd') }, () => {
+  const archive = dockerArchive();
+  assert.equal(spawnSync('gzip', ['-kf', archive]).status, 0);
+  assert.equal(spawnSync('zstd', ['-qf', archive]).status, 0);
+  for (const f of [`${archive}.gz`, `${archive}.zst`]) {
+    const r = xarch(['scan', '--json', f, '--expect', 'linux/arm64']);
+    noStack(r.stderr);
+    assert.equal(r.status, 1, f + r.stderr);
+    const [rep] = jsonLines(r.stdout);
+    assert.equal(rep.kind, 'docker-archive', f);
+    assert.equal(rep.path, f);
+    assert.deepEqual(rep.mismatches, [{ file: 'usr/bin/host-true', target: 'x86_64' }], f);
+  }
+});
+
+test('scan - and /dev/stdin read an archive (plain or compressed) from standard input', { skip: needFixture('arm64') }, () => {
+  const archive = dockerArchive();
+  const bytes = readFileSync(archive);
+  for (const [name, input] of [['-', bytes], ['/dev/stdin', bytes], ['-', spawnSync('gzip', ['-c', archive]).stdout]] as const) {
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--json', name], { input, encoding: 'utf8' });
+    noStack(r.stderr);
+    assert.equal(r.status, 1, r.stderr);
+    const [rep] = jsonLines(r.stdout);
+    assert.equal(rep.path, name);
+    assert.equal(rep.kind, 'docker-archive');
+    assert.equal(rep.mismatches.length, 1);
+  }
+  // A redirected file is read in place.
+  const f = spawnSync('sh', ['-c', `exec "${process.execPath}" "${CLI}" scan --json - < "${archive}"`], { encoding: 'utf8' });
+  assert.equal(jsonLines(f.stdout)[0].kind, 'docker-archive', f.stderr);
+});
+
+test('scan: hard links are counted by name in a tree, a tar and a docker-save alike', { skip: needFixture('arm64') }, () => {
+  const root = path.join(work, 'hl');
+  mkdirSync(path.join(root, 'bin'), { recursive: true });
+  copyFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox'), path.join(root, 'bin/busybox'));
+  linkSync(path.join(root, 'bin/busybox'), path.join(root, 'bin/sh'));
+  writeFileSync(path.join(root, 'text'), 'hi\n');
+  linkSync(path.join(root, 'text'), path.join(root, 'text2'));
+  const tar = path.join(work, 'hl.tar');
+  assert.equal(spawnSync('tar', ['-cf', tar, '-C', root, '.']).status, 0);
+  const d = path.join(work, 'hl-docker');
+  mkdirSync(d);
+  copyFileSync(tar, path.join(d, 'layer.tar'));
+  writeFileSync(path.join(d, 'cfg.json'), JSON.stringify({ architecture: 'arm64', os: 'linux' }));
+  writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['hl:1'], Layers: ['layer.tar'] }]));
+  const saved = path.join(work, 'hl-docker.tar');
+  assert.equal(spawnSync('tar', ['-cf', saved, '-C', d, 'manifest.json', 'cfg.json', 'layer.tar']).status, 0);
+  const counts = [root, tar, saved].map((p) => {
+    const [rep] = jsonLines(xarch(['scan', '--json', p]).stdout);
+    return [rep.files, rep.elfFiles, rep.targets.aarch64.count];
+  });
+  assert.deepEqual(counts, [[4, 2, 2], [4, 2, 2], [4, 2, 2]]);
+  assert.match(xarch(['scan', '--help']).stdout, /counted by name/);
+});
+
+test('scan on an x86_64 host does not list qemu-x86_64 as needed', { skip: needFixture('arm64') }, () => {
+  const archive = dockerArchive();
+  const [rep] = jsonLines(xarch(['scan', '--json', archive]).stdout);
+  assert.ok(rep.targets.x86_64, 'the image holds an x86_64 program');
+  if (process.arch === 'x64') assert.deepEqual(rep.emulators, ['qemu-aarch64']);
+});
+
+test('TMPDIR unwritable: shell of a tar and scan of a pipe give a one-line error or work, never an internal error', { skip: needFixture('arm64') }, () => {
+  const ro = path.join(work, 'ro');
+  mkdirSync(ro);
+  chmodSync(ro, 0o555);
+  const archive = dockerArchive();
+  const env = { ...process.env, TMPDIR: path.join(work, 'missing-dir') };
+  const s = spawnSync(process.execPath, [CLI, 'scan', '-'], { input: readFileSync(archive), encoding: 'utf8', env });
+  noStack(s.stderr);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /^xarch: cannot make a temporary directory in .*\n  hint: set TMPDIR to a writable directory\n$/);
+  const tar = path.join(work, 'root.tar');
+  assert.equal(spawnSync('tar', ['-cf', tar, '-C', fixtureRoot('arm64')!, '.']).status, 0);
+  const cache = path.join(work, 'cache');
+  const sh = xarch(['shell', tar, '--', '/bin/busybox', 'true'], { env: { ...process.env, TMPDIR: ro, XDG_CACHE_HOME: cache } });
+  noStack(sh.stderr);
+  assert.ok(sh.status === 0 || sh.status === 1, sh.stderr);
+});
