@@ -112,3 +112,16 @@ test('TMPDIR unwritable: shell of a tar and scan of a pipe give a one-line error
   noStack(sh.stderr);
   assert.ok(sh.status === 0 || sh.status === 1, sh.stderr);
 });
+
+test('verify --engine --image: the targets are the image\'s own platform', async () => {
+  const { targetOfPlatform } = await import('../src/verify/engine.js');
+  assert.equal(targetOfPlatform('linux', 'arm64', 'v8'), 'aarch64');
+  assert.equal(targetOfPlatform('linux', 'arm', 'v7'), 'arm');
+  assert.equal(targetOfPlatform('linux', 's390x'), 's390x');
+  assert.equal(targetOfPlatform('linux', 'amd64'), 'x86_64');
+  assert.equal(targetOfPlatform('plan9', 'vax'), null);
+  // Without an engine on PATH: one result, not one per default target.
+  const r = xarch(['verify', '--engine', 'docker', '--image', 'busybox', '--json'], { env: { ...process.env, PATH: '/nonexistent' } });
+  noStack(r.stderr);
+  assert.equal(jsonLines(r.stdout).length, 1, r.stdout);
+});

@@ -34,7 +34,8 @@ Probes: ${PROBE_TARGETS.join(' ')}
                      'uname -m' in --image IMG) with the host's handlers; the
                      engine's errors are explained. Default targets: aarch64
                      arm riscv64 ppc64le s390x
-  --image IMG        with --engine: a local image to run 'uname -m' in
+  --image IMG        with --engine: a local image to run 'uname -m' in, for
+                     its own platform unless TARGETs are named
   --timeout MS       per probe (default 20000; 120000 with --engine)
   --json             one line per target: {"target","ok","result","entry",
                      "interpreter","flags","exitCode","signal","stdout","ms","error"}
@@ -59,7 +60,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.engine !== undefined) {
     if (values.engine !== 'docker' && values.engine !== 'podman') throw new UsageError(`--engine is docker or podman, not '${values.engine}'`);
     if (values.sandbox) throw new UsageError('--engine uses the host\'s handlers; it cannot be combined with --sandbox');
-    const targets = requested.length ? requested : ['aarch64', 'arm', 'riscv64', 'ppc64le', 's390x'];
+    // With --image and no targets: the image's own platform (verify/engine.ts).
+    const targets = requested.length || values.image ? requested : ['aarch64', 'arm', 'riscv64', 'ppc64le', 's390x'];
     const opts: EngineOptions = { engine: values.engine, timeoutMs: values.timeout === undefined ? 120_000 : timeoutMs, env: io.env };
     if (values.image) opts.image = values.image;
     const results = verifyWithEngine(targets, opts);
