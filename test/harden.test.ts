@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+import { CLI, asUser, fixtureRoot, needCommand, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
 import { rawTar } from './helpers/tar.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-harden-'));
@@ -124,4 +124,31 @@ test('verify --engine --image: the targets are the image\'s own platform', async
   const r = xarch(['verify', '--engine', 'docker', '--image', 'busybox', '--json'], { env: { ...process.env, PATH: '/nonexistent' } });
   noStack(r.stderr);
   assert.equal(jsonLines(r.stdout).length, 1, r.stdout);
+});
+
+test('doctor: an armhf program in an arm64 root needs libc6:armhf, and run --sysroot is offered', { skip: needFixture('arm64') || needFixture('armhf') }, () => {
+  const r = xarch(['doctor', '--json', '--binfmt-dir', path.join(work, 'no-binfmt'), '--root', fixtureRoot('arm64')!, path.join(fixtureRoot('armhf')!, 'usr/bin/hello')]);
+  const f = JSON.parse(r.stdout).findings.find((x: any) => x.id === 'loader-missing');
+  assert.ok(f, r.stdout);
+  assert.match(f.hint, /libc6:armhf/);
+  assert.doesNotMatch(f.hint, /install libc6 /);
+  assert.match(f.hint, /xarch run --sysroot ROOTFS /);
+  const host = xarch(['doctor', '--json', '--binfmt-dir', path.join(work, 'no-binfmt'), path.join(fixtureRoot('arm64')!, 'usr/bin/hello')]);
+  assert.match(JSON.parse(host.stdout).findings.find((x: any) => x.id === 'loader-missing').hint, /libc6:arm64.*run --sysroot/);
+});
+
+test('doctor with no argument fails while an entry of xarch\'s is disabled', { skip: needSandbox() }, () => {
+  const setup = `"${process.execPath}" "${CLI}" install aarch64 --binfmt-dir "$XARCH_SANDBOX_BINFMT" >/dev/null && "${process.execPath}" "${CLI}" disable aarch64 --binfmt-dir "$XARCH_SANDBOX_BINFMT" >/dev/null`;
+  const r = xarchInSandbox(['doctor', '--json'], { setup });
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.findings.some((f: any) => f.id === 'entry-disabled' && f.status === 'fail'), r.stdout + r.stderr);
+  assert.equal(r.status, 1);
+});
+
+test('doctor as an unprivileged user of this machine: no "inside a container" from a /.dockerenv file', { skip: needTestUser() }, () => {
+  const r = asUser([process.execPath, CLI, 'doctor', '--json']);
+  const f = JSON.parse(r.stdout).findings.find((x: any) => x.id === 'no-privilege');
+  assert.ok(f, r.stdout + r.stderr);
+  assert.doesNotMatch(f.message, /container/);
+  assert.match(f.hint, /run as root/);
 });
