@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, asUser, fixtureRoot, needCommand, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
+import { CLI, asUser, inSandbox, fixtureRoot, needCommand, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
 import { rawTar } from './helpers/tar.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-harden-'));
@@ -151,4 +151,34 @@ test('doctor as an unprivileged user of this machine: no "inside a container" fr
   assert.ok(f, r.stdout + r.stderr);
   assert.doesNotMatch(f.message, /container/);
   assert.match(f.hint, /run as root/);
+});
+
+test('uninstall: removes xarch\'s persisted file when the live entry of that name is Debian\'s, and leaves Debian\'s entry', { skip: needSandbox() }, () => {
+  const etc = path.join(work, 'etc-debian');
+  const debian = `printf '%s' ':qemu-aarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/bin/qemu-aarch64-static:POF' > "$XARCH_SANDBOX_BINFMT/register"`;
+  // xarch persisted its rule, then Debian's package replaced the live entry.
+  const setup = `"${process.execPath}" "${CLI}" install aarch64 --persist --etc-dir "${etc}" --binfmt-dir "$XARCH_SANDBOX_BINFMT" >/dev/null && echo -1 > "$XARCH_SANDBOX_BINFMT/qemu-aarch64" && ${debian}`;
+  const r = xarchInSandbox(['uninstall', '--etc-dir', etc, '--json'], { setup: setup });
+  noStack(r.stderr);
+  const items = jsonLines(r.stdout);
+  const it = items.find((i: any) => i.name === 'qemu-aarch64');
+  assert.ok(it, r.stdout + r.stderr);
+  assert.equal(it.persistedRemoved, path.join(etc, 'binfmt.d/qemu-aarch64.conf'));
+  assert.equal(it.status, 'skipped');
+  assert.equal(r.status, 0, r.stderr);
+  assert.throws(() => readFileSync(path.join(etc, 'binfmt.d/qemu-aarch64.conf')), /ENOENT/);
+});
+
+test('uninstall: a binfmt_misc mount xarch made is unmounted with its last entry; one it did not make stays', { skip: needSandbox() }, () => {
+  const x = `"${process.execPath}" "${CLI}"`;
+  const install = `${x} install aarch64 --binfmt-dir "$XARCH_SANDBOX_BINFMT" >/dev/null`;
+  const then = `${x} uninstall; echo "mounts=$(grep -c " $XARCH_SANDBOX_BINFMT .* - binfmt_misc " /proc/self/mountinfo)"`;
+  const ours = inSandbox(['sh', '-c', then], { setup: `umount "$XARCH_SANDBOX_BINFMT" && ${install}` });
+  assert.equal(ours.status, 0, ours.stderr);
+  assert.match(ours.stdout, /unmounted binfmt_misc at .* \(xarch had mounted it; no entries left\)/);
+  assert.match(ours.stdout, /mounts=0/);
+  const theirs = inSandbox(['sh', '-c', then], { setup: install });
+  assert.equal(theirs.status, 0, theirs.stderr);
+  assert.doesNotMatch(theirs.stdout, /unmounted/);
+  assert.match(theirs.stdout, /mounts=1/);
 });

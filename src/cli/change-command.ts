@@ -13,7 +13,7 @@ ${what} binfmt_misc entries. Without arguments: every entry of xarch's own
 architecture name (arm64 → qemu-aarch64), GLOB a shell pattern ('qemu-mips*').
 Another tool's entry is only touched when named and --force is given.
 Each entry is read back after the write and the kernel's answer reported.
-${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed too.\n" : ''}
+${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed too\n(without arguments: every file xarch persisted), and a binfmt_misc mount\nxarch made is unmounted once no entry is left in it.\n" : ''}
   --force            also act on entries of other tools
   --dry-run          say what would change; change nothing
   --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
@@ -28,6 +28,8 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
   if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);
+  let unmounted: string | undefined;
+  opts.onUnmounted = (dir) => { unmounted = dir; };
   const items: ChangeItem[] = verb === 'uninstall' ? uninstall(positionals, opts) : setEnabled(positionals, verb === 'enable', opts);
   for (const it of items) {
     if (values.json) {
@@ -38,6 +40,7 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
     if (typeof it.persistedRemoved === 'string') io.out(`    removed ${it.persistedRemoved}\n`);
   }
+  if (unmounted && !values.json) io.out(`unmounted binfmt_misc at ${unmounted} (xarch had mounted it; no entries left)\n`);
   if (!values.json) io.out(items.length ? `${summary(items.map((i) => i.status))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n` : `no xarch entries to ${verb}\n`);
   return items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
 }

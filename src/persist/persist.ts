@@ -1,7 +1,7 @@
 // The writing side of persistence: `install --persist` writes one binfmt.d
 // file per entry under <etcDir>/binfmt.d, `uninstall` removes it again. The
 // reading side (what `apply` restores) is config.ts.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, fromSystemError } from '../core/errors.js';
 import { stringBytes } from '../core/bytes.js';
@@ -43,4 +43,22 @@ export function removePersisted(name: string, opts: { etcDir?: string } = {}): s
   } catch (e) {
     throw fromSystemError(e, file, 'binfmt.d file');
   }
+}
+
+/** Names of the entries whose <etcDir>/binfmt.d/<name>.conf xarch wrote. */
+export function listPersisted(opts: { etcDir?: string } = {}): string[] {
+  const dir = path.join(opts.etcDir ?? '/etc', 'binfmt.d');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((name) => {
+    try {
+      return readFileSync(path.join(dir, `${name}.conf`), 'latin1').includes(MARK);
+    } catch {
+      return false;
+    }
+  }).sort();
 }
