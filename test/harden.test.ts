@@ -182,3 +182,28 @@ test('uninstall: a binfmt_misc mount xarch made is unmounted with its last entry
   assert.doesNotMatch(theirs.stdout, /unmounted/);
   assert.match(theirs.stdout, /mounts=1/);
 });
+
+test('scan and shell: a zero-length layer is an empty layer, not ERR_OUT_OF_RANGE', { skip: needFixture('arm64') }, () => {
+  const d = path.join(work, 'zero');
+  mkdirSync(d);
+  writeFileSync(path.join(d, 'l0.tar'), '');
+  writeFileSync(path.join(d, 'l1.tar'), rawTar([{ name: 'bin/busybox', data: readFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox')), mode: 0o755 }]));
+  writeFileSync(path.join(d, 'cfg.json'), JSON.stringify({ architecture: 'arm64', os: 'linux' }));
+  writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['zero:1'], Layers: ['l0.tar', 'l1.tar'] }]));
+  const archive = path.join(work, 'zero.tar');
+  assert.equal(spawnSync('tar', ['-cf', archive, '-C', d, 'manifest.json', 'cfg.json', 'l0.tar', 'l1.tar']).status, 0);
+  const r = xarch(['scan', '--json', archive]);
+  noStack(r.stderr);
+  assert.doesNotMatch(r.stderr, /out of range/);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(jsonLines(r.stdout)[0].elfFiles, 1);
+});
+
+test('disable/enable without arguments while uninstall removes entries concurrently: never a failure', { skip: needSandbox(), timeout: 120_000 }, () => {
+  const x = `"${process.execPath}" "${CLI}"`;
+  const targets = 'aarch64 arm riscv64 ppc64le s390x mips64el';
+  // Each round installs, then races an uninstall against a disable/enable.
+  const script = `fails=0; for i in $(seq 12); do ${x} install ${targets} >/dev/null 2>&1; ${x} uninstall >/dev/null 2>&1 & ${x} disable >/tmp/out.$$ 2>&1 || { fails=$((fails+1)); cat /tmp/out.$$; }; wait; ${x} install ${targets} >/dev/null 2>&1; ${x} uninstall >/dev/null 2>&1 & ${x} enable >/tmp/out.$$ 2>&1 || { fails=$((fails+1)); cat /tmp/out.$$; }; wait; done; rm -f /tmp/out.$$; echo "fails=$fails"`;
+  const r = inSandbox(['sh', '-c', script]);
+  assert.match(r.stdout, /fails=0$/m, r.stdout + r.stderr);
+});

@@ -19,7 +19,7 @@ ${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install
   --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
 ${verb === 'uninstall' ? '  --etc-dir DIR      where persisted files live (default /etc)\n' : ''}  --json             one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}
 
-Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged`}, skipped, failed. Exit 1 if any failed.
+Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged, absent (removed concurrently)`}, skipped, failed. Exit 1 if any failed.
 `;
 }
 

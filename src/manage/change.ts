@@ -88,6 +88,14 @@ export function uninstall(args: readonly string[], opts: ChangeOptions = {}): Ch
   return items;
 }
 
+function vanished(dir: string, name: string): boolean {
+  try {
+    return readEntry(dir, name) === null;
+  } catch {
+    return false;
+  }
+}
+
 /** Enable or disable entries (default: all of xarch's); reports the state read back. */
 export function setEnabled(args: readonly string[], enabled: boolean, opts: ChangeOptions = {}): ChangeItem[] {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
@@ -109,6 +117,13 @@ export function setEnabled(args: readonly string[], enabled: boolean, opts: Chan
         ? { name: e.name, status: want, enabled: back.enabled }
         : { name: e.name, status: 'failed', enabled: back.enabled, reason: `the kernel still reports it ${back.enabled ? 'enabled' : 'disabled'}` });
     } catch (err) {
+      // Listed, then removed by someone else (a concurrent uninstall) before
+      // or just after the write: there is nothing left to switch, as for
+      // an entry that was never there.
+      if (vanished(dir, e.name)) {
+        items.push({ name: e.name, status: 'absent', reason: 'already gone (removed concurrently)' });
+        continue;
+      }
       const x = asXarchError(err);
       items.push({ name: e.name, status: 'failed', reason: x.message, error: errorJson(x) });
     }
