@@ -3,7 +3,7 @@
 // private binfmt_misc instance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lchownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { rawTar } from './helpers/tar.js';
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-harden-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
+const QEMU_AARCH64 = '/usr/bin/qemu-aarch64-static';
 const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const noStack = (s: string) => assert.doesNotMatch(s, /internal error|^\s+at .*\(.*:\d+:\d+\)$/m, s);
 
@@ -206,4 +207,27 @@ test('disable/enable without arguments while uninstall removes entries concurren
   const script = `fails=0; for i in $(seq 12); do ${x} install ${targets} >/dev/null 2>&1; ${x} uninstall >/dev/null 2>&1 & ${x} disable >/tmp/out.$$ 2>&1 || { fails=$((fails+1)); cat /tmp/out.$$; }; wait; ${x} install ${targets} >/dev/null 2>&1; ${x} uninstall >/dev/null 2>&1 & ${x} enable >/tmp/out.$$ 2>&1 || { fails=$((fails+1)); cat /tmp/out.$$; }; wait; done; rm -f /tmp/out.$$; echo "fails=$fails"`;
   const r = inSandbox(['sh', '-c', script]);
   assert.match(r.stdout, /fails=0$/m, r.stdout + r.stderr);
+});
+
+test('interpreter safety: a symlink in the middle of the chain owned by another user is refused', { skip: needTestUser() || (existsSync(QEMU_AARCH64) ? false : 'qemu-user-static is not installed') }, async () => {
+  const { interpreterProblem, resolutionChain } = await import('../src/manage/interpreter-safety.js');
+  const d = path.join(work, 'chain');
+  mkdirSync(d);
+  chmodSync(work, 0o755);
+  symlinkSync(QEMU_AARCH64, path.join(d, 'user-link'));
+  symlinkSync(path.join(d, 'user-link'), path.join(d, 'qemu'));
+  assert.equal(interpreterProblem(path.join(d, 'qemu')), null, 'all root-owned: accepted');
+  assert.ok(resolutionChain(path.join(d, 'qemu')).includes(path.join(d, 'user-link')));
+  const uid = Number(spawnSync('id', ['-u', 'xarch-test'], { encoding: 'utf8' }).stdout.trim());
+  lchownSync(path.join(d, 'user-link'), uid, uid);
+  const p = interpreterProblem(path.join(d, 'qemu'));
+  assert.equal(p?.code, 'EMULATOR_UNSAFE');
+  assert.match(p!.message, new RegExp(`${path.join(d, 'user-link')} is owned by uid ${uid}`));
+  // A relative link resolved through a directory another user can write.
+  const w = path.join(work, 'writable');
+  mkdirSync(w);
+  chmodSync(w, 0o777);
+  symlinkSync(QEMU_AARCH64, path.join(w, 'q'));
+  symlinkSync('../writable/q', path.join(d, 'rel'));
+  assert.match(interpreterProblem(path.join(d, 'rel'))!.message, /writable by group or others/);
 });
