@@ -231,3 +231,25 @@ test('interpreter safety: a symlink in the middle of the chain owned by another 
   symlinkSync('../writable/q', path.join(d, 'rel'));
   assert.match(interpreterProblem(path.join(d, 'rel'))!.message, /writable by group or others/);
 });
+
+test('file names that are not UTF-8 are kept as bytes from argv and readdir to open and output', { skip: needFixture('arm64') || needSandbox() }, async () => {
+  const { decodePath, encodePath } = await import('../src/core/path-bytes.js');
+  const d = path.join(work, 'bytes');
+  mkdirSync(d);
+  const raw = Buffer.concat([Buffer.from(d + '/'), Buffer.from([0xff, 0xfe])]);
+  copyFileSync(path.join(fixtureRoot('arm64')!, 'bin/busybox'), raw);
+  // Through a shell so argv carries the raw bytes.
+  const run = (args: string) => spawnSync('sh', ['-c', `exec "${process.execPath}" "${CLI}" ${args} "$(printf '${d}/\\377\\376')"`]);
+  const human = run('inspect');
+  assert.equal(human.status, 0, String(human.stderr));
+  assert.ok(human.stdout.subarray(0, raw.length + 1).equals(Buffer.concat([raw, Buffer.from(':')])), 'the name printed as its bytes');
+  const json = JSON.parse(String(run('inspect --json').stdout));
+  assert.equal(json.file, `${d}/\udcff\udcfe`);
+  assert.ok(Buffer.from(encodePath(json.file)).equals(raw), 'JSON carries the bytes losslessly');
+  const [rep] = jsonLines(xarch(['scan', '--json', d, '--expect', 'x86_64']).stdout);
+  assert.equal(rep.elfFiles, 1);
+  assert.deepEqual(rep.mismatches, [{ file: '\udcff\udcfe', target: 'aarch64' }]);
+  const w = inSandbox(['sh', '-c', `"${process.execPath}" "${CLI}" install aarch64 >/dev/null && exec "${process.execPath}" "${CLI}" which --json "$(printf '${d}/\\377\\376')"`]);
+  assert.equal(JSON.parse(w.stdout).entry, 'qemu-aarch64', w.stdout + w.stderr);
+  assert.equal(decodePath(Buffer.from([0x61, 0xc3, 0xa9, 0xff])), 'aé\udcff');
+});

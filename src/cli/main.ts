@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, type Io } from './io.js';
 
+export { processArgs } from './io.js';
+
 export interface CommandModule {
   help: string;
   /** The command parses --help itself (its trailing arguments belong to another program). */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveTarget, type Target } from '../core/arch.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
-import { readRange as readFileRange } from '../host/file.js';
+import { fsPath, readRange as readFileRange } from '../host/file.js';
 import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
 import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
 import { makeSessionTemp } from '../session/temp.js';
@@ -148,7 +148,7 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
   }
   let st;
   try {
-    st = statSync(p);
+    st = statSync(fsPath(p));
   } catch {
     throw new XarchError('PATH_NOT_FOUND', `${p} does not exist`, { path: p, hint: 'give a directory, a tar file or an image archive' });
   }

@@ -6,7 +6,8 @@
 // with one reused buffer: measured here, a promise per file is an order of
 // magnitude slower, and a plain loop is faster than scanelf (bench/run.ts).
 import { readdirSync } from 'node:fs';
-import { withFile } from '../host/file.js';
+import { fsPath, withFile } from '../host/file.js';
+import { decodePath } from '../core/path-bytes.js';
 import { resolveInRoot, resolveWith, type InRootLookup } from '../host/rootfs.js';
 import { getTarget, emulatorName, isHostTarget, TARGETS, type Target } from '../core/arch.js';
 import { isXarchError } from '../core/errors.js';
@@ -141,13 +142,14 @@ export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
     // every Dir it creates, which costs more than the reads themselves.
     let list;
     try {
-      list = readdirSync(dir, { withFileTypes: true });
+      // Names as bytes: one that is not UTF-8 is kept (core/path-bytes.ts), not replaced by U+FFFD.
+      list = readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       acc.errors.unreadable++;
       continue;
     }
     for (const e of list) {
-      const p = dir + '/' + e.name;
+      const p = dir + '/' + decodePath(e.name);
       if (e.isDirectory()) {
         stack.push(p);
         continue;
