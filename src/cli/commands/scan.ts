@@ -1,6 +1,7 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
 import { resolveTarget } from '../../core/arch.js';
+import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
 import type { ScanReport } from '../../scan/scan.js';
 
@@ -66,9 +67,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
       reports = await scanPath(p, opts);
     } catch (e) {
-      if (!(e instanceof Error) || !('code' in e)) throw e;
+      // Only xarch's own errors are a per-path answer; a Node error (which
+      // has a code too, ERR_OUT_OF_RANGE) is a bug and must say so.
+      if (!isXarchError(e)) throw e;
       failed = true;
-      const x = e as Error & { code: string; hint?: string };
+      const x = e;
       if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
       else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
       continue;
