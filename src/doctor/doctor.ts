@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTarget, isHostTarget } from '../core/arch.js';
-import { readElfFile } from '../host/file.js';
+import { fsPath, readElfFile } from '../host/file.js';
 import type { ElfInfo } from '../core/elf.js';
 import { elfIsStatic, findEmulators } from '../emulators/discover.js';
 import { isXarchError } from '../core/errors.js';
@@ -202,7 +202,7 @@ function interpreterFacts(p: string): InterpreterFacts {
 function subjectOfFile(file: string, root: string): SubjectFacts {
   const s: SubjectFacts = { label: file, execPath: file, head: new Uint8Array(0), elf: null, target: null, setuid: false, root, loaderPresent: null };
   try {
-    const st = statSync(file);
+    const st = statSync(fsPath(file));
     s.setuid = (st.mode & 0o4000) !== 0;
     s.elf = readElfFile(file);
     s.head = s.elf.header;
@@ -251,7 +251,7 @@ export function gatherFacts(arg: string | undefined, opts: DoctorOptions = {}): 
   const inContainer = containedHere();
   const subjects: SubjectFacts[] = [];
   if (arg !== undefined) {
-    const st = statSync(arg);
+    const st = statSync(fsPath(arg));
     if (st.isDirectory()) {
       const root = path.resolve(arg);
       const sh = resolveInRoot(root, '/bin/sh');
