@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, lchownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, asUser, inSandbox, fixtureRoot, needCommand, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
@@ -254,4 +254,45 @@ test('file names that are not UTF-8 are kept as bytes from argv and readdir to o
   const { decodePath, encodePath } = await import('../src/core/path-bytes.js');
   assert.equal(decodePath(Buffer.from([0x61, 0xc3, 0xa9, 0xff])), 'aé\udcff');
   assert.ok(Buffer.from(encodePath(json.file)).equals(raw));
+});
+
+test('verify --engine docker --image IMG through a real dockerd: one result, for the platform the image declares', { skip: needCommand('dockerd', 'docker.io') || needFixture('arm64') || (process.getuid?.() !== 0 ? 'dockerd needs root' : false), timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xarch-dockerd-'));
+  const sock = `unix://${dir}/sock`;
+  const env = { ...process.env, DOCKER_HOST: sock };
+  // A dockerd of this test's own (data root, socket), stopped after.
+  const daemon = spawn('dockerd', ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--pidfile', `${dir}/pid`, '-H', sock, '--iptables=false', '--bridge=none'], { stdio: 'ignore' });
+  try {
+    let up = false;
+    for (let i = 0; i < 60 && !up; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      up = spawnSync('docker', ['info'], { env, stdio: 'ignore' }).status === 0;
+    }
+    assert.ok(up, 'dockerd started');
+    // docker load keeps the config's architecture (docker import would label it amd64).
+    const d = path.join(dir, 'img');
+    mkdirSync(d);
+    assert.equal(spawnSync('tar', ['-C', fixtureRoot('arm64')!, '-cf', path.join(d, 'layer.tar'), '.']).status, 0);
+    const diff = spawnSync('sha256sum', [path.join(d, 'layer.tar')], { encoding: 'utf8' }).stdout.slice(0, 64);
+    writeFileSync(path.join(d, 'config.json'), JSON.stringify({ architecture: 'arm64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${diff}`] }, config: {} }));
+    writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['xarch-harden:arm64'], Layers: ['layer.tar'] }]));
+    const tar = spawnSync('tar', ['-C', d, '-c', 'manifest.json', 'config.json', 'layer.tar'], { maxBuffer: 1 << 28 });
+    const load = spawnSync('docker', ['load'], { env, input: tar.stdout, encoding: 'utf8' });
+    assert.equal(load.status, 0, load.stderr);
+    const r = xarch(['verify', '--engine', 'docker', '--image', 'xarch-harden:arm64', '--json'], { env });
+    noStack(r.stderr);
+    const results = jsonLines(r.stdout);
+    assert.deepEqual(results.map((x: any) => x.target), ['aarch64'], r.stdout);
+    assert.notEqual(results[0].result, 'wrong-output');
+    // And the image read back from docker save through a pipe, compressed.
+    const save = spawnSync('sh', ['-c', `docker save xarch-harden:arm64 | gzip | "${process.execPath}" "${CLI}" scan --json -`], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const [rep] = jsonLines(save.stdout);
+    assert.equal(rep.platform, 'linux/arm64', save.stderr);
+    assert.ok(rep.targets.aarch64.count > 100);
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.on('exit', r));
+    spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
