@@ -1,30 +1,38 @@
 // uninstall / enable / disable share their argument handling and output.
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from './io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from './io.js';
+import { defineCommand, parseCommand } from './options.js';
+import { binfmtDirOption } from './common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
 import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/change.js';
 import { persistHooks, summary } from './manage-common.js';
 
-export function changeHelp(verb: 'uninstall' | 'enable' | 'disable'): string {
+/** The declaration uninstall, enable and disable share (src/cli/commands/{uninstall,enable,disable}.ts). */
+export function changeCommand(verb: 'uninstall' | 'enable' | 'disable') {
   const what = verb === 'uninstall' ? 'Remove' : verb === 'enable' ? 'Enable' : 'Disable';
-  return `Usage: xarch ${verb} [NAME|TARGET|GLOB...] [--force] [--dry-run] [--binfmt-dir DIR] [--json]
-
+  return defineCommand({
+    name: verb,
+    description: `
 ${what} binfmt_misc entries. Without arguments: every entry of xarch's own
 (qemu-<target> with xarch's magic). NAME is an entry name, TARGET any
 architecture name (arm64 → qemu-aarch64), GLOB a shell pattern ('qemu-mips*').
 Another tool's entry is only touched when named and --force is given.
 Each entry is read back after the write and the kernel's answer reported.
-${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed too\n(without arguments: every file xarch persisted), and a binfmt_misc mount\nxarch made is unmounted once no entry is left in it.\n" : ''}
-  --force            also act on entries of other tools
-  --dry-run          say what would change; change nothing
-  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
-${verb === 'uninstall' ? '  --etc-dir DIR      where persisted files live (default /etc)\n' : ''}  --json             one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}
-
-Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged, absent (removed concurrently)`}, skipped, failed. Exit 1 if any failed.
-`;
+${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed\ntoo (without arguments: every file xarch persisted), and a binfmt_misc mount\nxarch made is unmounted once no entry is left in it." : ''}`,
+    positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
+    options: {
+      force: { type: 'boolean', description: 'also act on entries of other tools' },
+      'dry-run': { type: 'boolean', description: 'say what would change; change nothing' },
+      'binfmt-dir': binfmtDirOption(),
+      // enable and disable accept it only to say that it is uninstall's.
+      'etc-dir': { type: 'string', value: 'DIR', complete: 'dir', hidden: verb !== 'uninstall', description: 'where persisted files live (default /etc)' },
+    },
+    json: 'one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}',
+    notes: `Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged, absent (removed concurrently)`}, skipped, failed. Exit 1 if any failed.`,
+  });
 }
 
 export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { force: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' } });
+  const { values, positionals } = parseCommand(changeCommand(verb), argv);
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
   if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);

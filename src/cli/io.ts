@@ -1,6 +1,5 @@
 // The only place that touches process streams. Commands receive an Io so
 // tests can run them in-process and capture what they print.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { XarchError, isXarchError } from '../core/errors.js';
 import { decodePath, encodePath, hasEscapedBytes } from '../core/path-bytes.js';
@@ -74,28 +73,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** Bad command-line arguments: one line, the command's --help as the hint, exit 2. */
 export class UsageError extends Error {}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-export interface Parsed<V> {
-  values: V;
-  positionals: string[];
-}
-
-/**
- * parseArgs with the conventions every command shares: `--help`/`-h` and
- * `--json` always exist, unknown flags are usage errors (exit 2).
- */
-export function parseCommand<O extends Options>(argv: string[], options: O, allowPositionals = true) {
-  const all = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, ...options } as const;
-  try {
-    const r = parseArgs({ args: argv, options: all, allowPositionals, strict: true });
-    return r as unknown as Parsed<{ [K in keyof typeof all]?: any }>;
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-}
 
 /** One line, plus a hint line: what every failure looks like to a person. */
 export function formatError(e: unknown): string {

@@ -2,13 +2,14 @@
 // stays close to bare Node), and turns errors into one line and an exit code.
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, type Io } from './io.js';
+// options.ts is imported when a command runs (its module needs it anyway), not for --version.
+import type { CommandDeclaration, CommandSpec } from './options.js';
 
 export { processArgs } from './io.js';
 
 export interface CommandModule {
-  help: string;
-  /** The command parses --help itself (its trailing arguments belong to another program). */
-  ownsHelp?: boolean;
+  /** Options, positionals and help text: see options.ts. */
+  command: CommandDeclaration;
   run(argv: string[], io: Io): Promise<number>;
 }
 
@@ -17,8 +18,12 @@ interface CommandEntry {
   load: () => Promise<CommandModule>;
 }
 
-// Each command lives in its own module under ./commands and is imported only
-// when it runs.
+// The head of each command's declaration: its name, its one-line summary and
+// where it lives. The rest (usage, prose, options) is declared at the top of
+// its module under ./commands, which is imported only when the command runs
+// or prints its help: loading every module to list the summaries would cost
+// start-up more than a hundred milliseconds (their imports reach most of
+// src/), so `xarch --help` reads only this table.
 export const COMMANDS: Record<string, CommandEntry> = {
   inspect: { summary: 'read ELF headers: class, byte order, ABI, loader, target', load: () => import('./commands/inspect.js') },
   arches: { summary: 'list the QEMU targets and every name they go by', load: () => import('./commands/arches.js') },
@@ -42,6 +47,16 @@ export const COMMANDS: Record<string, CommandEntry> = {
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** Every command's declaration as plain data (for completions and a man page); loads every command module. */
+export async function commandSpecs(): Promise<CommandSpec[]> {
+  const { commandSpec } = await import('./options.js');
+  return Promise.all(Object.entries(COMMANDS).map(async ([name, c]) => {
+    const { command } = await c.load();
+    if (command.name !== name) throw new Error(`command table entry '${name}' loads the declaration of '${command.name}'`);
+    return commandSpec(command, c.summary);
+  }));
 }
 
 function usage(): string {
@@ -82,13 +97,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`xarch: command '${name}' is not available in this build: ${(e as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  if (!mod.ownsHelp && (rest.includes('--help') || rest.includes('-h'))) {
-    const dd = rest.indexOf('--');
-    const h = rest.findIndex((a) => a === '--help' || a === '-h');
-    if (dd === -1 || h < dd) {
-      io.out(mod.help.endsWith('\n') ? mod.help : mod.help + '\n');
-      return EXIT_OK;
-    }
+  const { renderHelp, wantsHelp } = await import('./options.js');
+  if (wantsHelp(mod.command, rest)) {
+    io.out(renderHelp(mod.command));
+    return EXIT_OK;
   }
   try {
     return await mod.run(rest, io);

@@ -132,8 +132,10 @@ function s390x(l: Layout): Uint8Array {
   ]);
 }
 
+/** A 32-bit little-endian immediate, as x86 instructions take it. */
+const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+
 function i386(l: Layout): Uint8Array {
-  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
   return Uint8Array.from([
     0xb8, ...le32(4), // mov eax, 4 (write)
     0xbb, ...le32(1), // mov ebx, 1
@@ -147,7 +149,6 @@ function i386(l: Layout): Uint8Array {
 }
 
 function x86_64(l: Layout): Uint8Array {
-  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
   return Uint8Array.from([
     0xb8, ...le32(1), // mov eax, 1 (write)
     0xbf, ...le32(1), // mov edi, 1
@@ -212,7 +213,6 @@ export function buildProbe(target: string): Uint8Array {
 export const EXEC_HELPER_MARKER = 'xarch-exec-helper: execve failed\n';
 
 function x86_64Exec(l: Layout): Uint8Array {
-  const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
   return Uint8Array.from([
     0x48, 0x8b, 0x7c, 0x24, 0x10, // mov rdi, [rsp+16]      argv[1]
     0x48, 0x8d, 0x74, 0x24, 0x10, // lea rsi, [rsp+16]      &argv[1]

@@ -165,6 +165,14 @@ function createEntry(input: Uint8Array): Rule {
       if (c === 0) return -1;
     }
   };
+  // Cut the field that starts at p at its delimiter (as the kernel writes a
+  // NUL there) and return where the next one starts; `never` says why not.
+  const endField = (never: string): number => {
+    const end = strchr(p);
+    if (end < 0) throw new Einval(never);
+    buf[end] = 0;
+    return end + 1;
+  };
   const scanarg = (from: number): number => {
     let k = from;
     for (;;) {
@@ -189,9 +197,7 @@ function createEntry(input: Uint8Array): Rule {
 
   let p = 1;
   const nameStart = p;
-  p = strchr(p);
-  if (p < 0) throw new Einval(`the name field never ends: no delimiter '${delName}' after it (or a NUL byte inside it)`);
-  buf[p++] = 0;
+  p = endField(`the name field never ends: no delimiter '${delName}' after it (or a NUL byte inside it)`);
   const name = str(nameStart);
   if (name === '') throw new Einval('the name is empty');
   if (name === '.' || name === '..') throw new Einval(`the name cannot be '${name}'`);
@@ -237,25 +243,17 @@ function createEntry(input: Uint8Array): Rule {
     }
   } else {
     // E: the offset and mask fields are skipped unread, whatever they hold.
-    p = strchr(p);
-    if (p < 0) throw new Einval('the offset field never ends (missing delimiter or a NUL byte)');
-    buf[p++] = 0;
+    p = endField('the offset field never ends (missing delimiter or a NUL byte)');
     const extStart = p;
-    p = strchr(p);
-    if (p < 0) throw new Einval('the extension field never ends (missing delimiter or a NUL byte)');
-    buf[p++] = 0;
+    p = endField('the extension field never ends (missing delimiter or a NUL byte)');
     extension = str(extStart);
     if (extension === '') throw new Einval('the extension is empty');
     if (extension.includes('/')) throw new Einval("the extension cannot contain '/'");
-    p = strchr(p);
-    if (p < 0) throw new Einval('the mask field never ends (missing delimiter or a NUL byte)');
-    buf[p++] = 0;
+    p = endField('the mask field never ends (missing delimiter or a NUL byte)');
   }
 
   const interpStart = p;
-  p = strchr(p);
-  if (p < 0) throw new Einval('the interpreter field never ends: the delimiter after the interpreter is required (or a NUL byte is inside it)');
-  buf[p++] = 0;
+  p = endField('the interpreter field never ends: the delimiter after the interpreter is required (or a NUL byte is inside it)');
   const interpreter = str(interpStart);
   if (interpreter === '') throw new Einval('the interpreter is empty');
 

@@ -2,13 +2,13 @@
 // each serves, whether it is static (safe to pin with F) and whether it
 // honours binfmt_misc's P flag. IO edge: reads directories and ELF headers,
 // runs `--version` only when asked.
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TARGETS, type Target } from '../core/arch.js';
 import { honoursP, type Emulator } from './emulator.js';
-import { readElfFile } from '../host/file.js';
+import { readElfFile, listNames } from '../host/file.js';
 
 export interface FindOptions {
   /** PATH to search (default process.env.PATH). */
@@ -110,14 +110,6 @@ export async function withVersions(emulators: Emulator[], kernelRelease = os.rel
   });
 }
 
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
 function isExecutableFile(p: string): boolean {
   try {
     const st = statSync(p);
@@ -152,7 +144,7 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
     }
     if (seenDirs.has(realDir)) continue;
     seenDirs.add(realDir);
-    for (const base of listDir(dir).sort()) {
+    for (const base of listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
       if (!parsed) continue;
       const p = path.join(dir, base);

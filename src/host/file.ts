@@ -8,7 +8,7 @@
 // checked with stat before any open, the open uses O_NONBLOCK|O_NOCTTY, and
 // fstat on the descriptor confirms a regular file (the path may have been
 // replaced between the two). Scan's walk skips the two stats (seenRegular).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { bytesReadAt, parseDynamic, parseElf, type DynamicInfo, type ElfInfo, type ReadAt } from '../core/elf.js';
@@ -203,4 +203,13 @@ function interpreterLinkage(interpreter: string, cwd: string): LintContext['inte
 /** What lint needs to know about this machine and the rule's interpreter. */
 export function lintContext(rule: Rule, cwd: string): LintContext {
   return { hostMachine: os.machine(), hostSamples: realHostSamples(), interpreter: interpreterLinkage(rule.interpreter, cwd) };
+}
+
+/** The names in a directory; none when it is missing or unreadable (callers treat both as empty). */
+export function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

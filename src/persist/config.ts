@@ -2,8 +2,9 @@
 // systemd's binfmt.d directories with their precedence and masking, then
 // Debian's /usr/share/binfmts; each file parsed by its format in
 // src/formats. Every path is built from an injectable root.
-import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { listNames } from '../host/file.js';
 import { fromSystemError } from '../core/errors.js';
 import { binfmtD } from '../formats/binfmt-d.js';
 import { debian } from '../formats/debian.js';
@@ -25,21 +26,12 @@ export function binfmtDFiles(root = '/', dirs = BINFMT_D_DIRS): string[] {
   const chosen = new Map<string, string>();
   for (const d of dirs) {
     const dir = path.join(root, d);
-    for (const n of namesIn(dir)) {
+    for (const n of listNames(dir)) {
       if (!n.endsWith('.conf') || chosen.has(n)) continue;
       chosen.set(n, path.join(dir, n));
     }
   }
   return [...chosen.keys()].sort().map((n) => chosen.get(n)!).filter((f) => !isMask(f));
-}
-
-/** The names in a directory; none when it is missing or unreadable (systemd skips those too). */
-function namesIn(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 function isMask(file: string): boolean {
@@ -100,7 +92,7 @@ export function readConfig(files: readonly string[], root = '/', opts: { debian?
   for (const f of binfmtDFiles(root)) read(f, binfmtD);
   if (opts.debian !== false) {
     const dir = path.join(root, DEBIAN_BINFMTS_DIR);
-    for (const n of namesIn(dir).sort()) {
+    for (const n of listNames(dir).sort()) {
       // The binfmt.d file of the same entry wins (Debian ships both for
       // QEMU); a half-written file of xarch's own is not configuration.
       if (seen.has(n) || isAtomicTemp(n)) continue;

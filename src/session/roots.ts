@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { listNames } from '../host/file.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
 import { writeFileAtomic } from '../host/atomic.js';
@@ -270,13 +271,7 @@ function tempDir(cacheDir: string): string {
 
 /** Remove temporaries whose process is gone (a killed unpack). */
 function sweepStale(cacheDir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(cacheDir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
+  for (const n of listNames(cacheDir)) {
     const m = /^\.tmp-(\d+)-/.exec(n);
     if (m && !alive(Number(m[1]))) removeTree(path.join(cacheDir, n));
   }

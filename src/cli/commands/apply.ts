@@ -1,12 +1,15 @@
 // xarch apply [FILE...]: register persisted configuration without flushing.
-import { EXIT_FAILURE, EXIT_OK, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { installRules } from '../../manage/install.js';
 import { readConfig } from '../../persist/config.js';
 import { summary, warnLines } from '../manage-common.js';
 
-export const help = `Usage: xarch apply [FILE...] [--root DIR] [--no-debian] [--dry-run] [--binfmt-dir DIR] [--json]
-
+export const command = defineCommand({
+  name: 'apply',
+  description: `
 Register handlers from configuration files, reconciling with what is
 registered (never flushing): identical entries stay 'unchanged'.
 
@@ -18,20 +21,20 @@ it entirely; files in lexical order; '#' and ';' comments), then Debian's
 given. This restores handlers after a reboot on machines without
 systemd-binfmt (containers, WSL, minimal systems).
 
-A FILE may be in either format. Errors name file:line; the rest is applied.
-
-  --root DIR        read the configuration directories under DIR (default /)
-  --no-debian       skip /usr/share/binfmts
-  --dry-run         report what would happen, change nothing
-  --binfmt-dir DIR  binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
-  --json            one line per item: {"name","source","status","reason",...}
-Exit 1 if any line or entry failed.
-`;
+A FILE may be in either format. Errors name file:line; the rest is applied.`,
+  positionals: [{ name: 'FILE', repeatable: true, complete: 'file' }],
+  options: {
+    root: { type: 'string', value: 'DIR', description: 'read the configuration directories under DIR', default: '/', complete: 'dir' },
+    'no-debian': { type: 'boolean', description: 'skip /usr/share/binfmts' },
+    'dry-run': { type: 'boolean', description: 'report what would happen, change nothing' },
+    'binfmt-dir': binfmtDirOption(),
+  },
+  json: 'one line per item: {"name","source","status","reason",...}',
+  notes: 'Exit 1 if any line or entry failed.',
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    root: { type: 'string' }, 'no-debian': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'binfmt-dir': { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const cfg = readConfig(positionals, values.root ?? '/', { debian: !values['no-debian'] });
   const items = cfg.rules.length
     ? installRules(cfg.rules.map((r) => r.rule), { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, dryRun: !!values['dry-run'], emulatorSearch: { path: io.env.PATH ?? '' } })

@@ -1,33 +1,30 @@
 // xarch arches [NAME...]: the QEMU target catalogue, and name resolution.
 import os from 'node:os';
-import { EXIT_FAILURE, EXIT_OK, errorJson, formatError, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, errorJson, formatError, jsonLine, table, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
 import { TARGETS, emulatorName, isHostTarget, resolveTarget, type NameScheme, type Resolved, type Target } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { byteString, displayBytes } from '../../core/bytes.js';
 import { findEmulators } from '../../emulators/discover.js';
 
-export const help = `Usage: xarch arches [NAME...] [--all] [--json]
-
+export const command = defineCommand({
+  name: 'arches',
+  description: `
 Without NAME: every QEMU user-mode target xarch knows, with its family, its
 emulator (and whether one is installed here, found on PATH as
 qemu-<cpu>-static or qemu-<cpu>), whether it is the host's own family (never
 registered: it would hijack native programs), and its other names.
 
-  --all    also each target's binfmt_misc magic and mask, and its names in
-           every scheme (docker, debian, uname, gnu, go)
-
 With NAMEs: resolve each (linux/arm/v7, armhf, armv7l, aarch64-linux-gnu,
 GOARCH mips64le, ...) to its target and say which scheme and ABI variant it
 named. An unknown name is reported with the closest names; the others still
-resolve; exit 1 if any was unknown.
-
-  --json   one line per target: {"name","family","cpu","emulator","installed",
-           "host","class","byteOrder","machine","magic","mask","description",
-           "names":{docker,debian,uname,gnu,go}}
-           with NAMEs, one line per NAME: {"input","ok":true,"target","scheme",
-           "variant","family","emulator","host","installed"} or
-           {"input","ok":false,"error":{"code","message","hint"}}
-`;
+resolve; exit 1 if any was unknown.`,
+  positionals: [{ name: 'NAME', repeatable: true, complete: 'target' }],
+  options: {
+    all: { type: 'boolean', description: "also each target's binfmt_misc magic and mask, and its names in every scheme (docker, debian, uname, gnu, go)" },
+  },
+  json: 'one line per target: {"name","family","cpu","emulator","installed","host","class","byteOrder","machine","magic","mask","description","names":{docker,debian,uname,gnu,go}}\nwith NAMEs, one line per NAME: {"input","ok":true,"target","scheme","variant","family","emulator","host","installed"} or {"input","ok":false,"error":{"code","message","hint"}}',
+});
 
 const SCHEMES: Exclude<NameScheme, 'qemu'>[] = ['docker', 'debian', 'uname', 'gnu', 'go'];
 
@@ -46,7 +43,7 @@ function resolvedLine(r: Resolved, machine: string, installed: Set<string>): Rec
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { all: { type: 'boolean' } });
+  const { values, positionals } = parseCommand(command, argv);
   const machine = os.machine();
   const installed = new Set(findEmulators({ path: io.env.PATH ?? '' }).map((e) => e.target));
 

@@ -1,8 +1,8 @@
 // xarch disable [NAME|TARGET|GLOB...]: see src/cli/change-command.ts.
 import type { Io } from '../io.js';
-import { changeHelp, runChange } from '../change-command.js';
+import { changeCommand, runChange } from '../change-command.js';
 
-export const help = changeHelp('disable');
+export const command = changeCommand('disable');
 
 export async function run(argv: string[], io: Io): Promise<number> {
   return runChange('disable', argv, io);

@@ -1,11 +1,13 @@
 // xarch doctor [FILE|ROOTFS]: why a foreign program does not run.
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { fromSystemError } from '../../core/errors.js';
-import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { diagnose, gatherFacts } from '../../doctor/doctor.js';
 
-export const help = `Usage: xarch doctor [FILE|ROOTFS] [--root DIR] [--binfmt-dir DIR] [--json]
-
+export const command = defineCommand({
+  name: 'doctor',
+  description: `
 Explain why a foreign program does not run, and what to do. Checks, in
 order: binfmt_misc in the kernel and mounted; enabled as a whole; privilege
 to change it (containers); entries that would hijack host binaries or
@@ -15,18 +17,20 @@ pinned with F: a dynamic or unpinned emulator is the "no such file or
 directory" inside containers), the program's own loader (PT_INTERP) in the
 root it runs in (--root, default /), C for setuid programs.
 ROOTFS: the same for every architecture found in the root file system.
-Without an argument: a health report of the machine's handlers.
-
-  --root DIR         root file system FILE will run in (for its loader)
-  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
-  --json             one object: {"target","ok","findings":[{"id","status","message","hint"}]}
-Exit 1 when any finding is a failure.
-`;
+Without an argument: a health report of the machine's handlers.`,
+  positionals: [{ name: 'FILE|ROOTFS', complete: 'file' }],
+  options: {
+    root: { type: 'string', value: 'DIR', description: 'root file system FILE will run in (for its loader)', complete: 'dir' },
+    'binfmt-dir': binfmtDirOption(),
+  },
+  json: 'one object: {"target","ok","findings":[{"id","status","message","hint"}]}',
+  notes: 'Exit 1 when any finding is a failure.',
+});
 
 const MARK = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', info: 'info' } as const;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { root: { type: 'string' }, 'binfmt-dir': { type: 'string' } });
+  const { values, positionals } = parseCommand(command, argv);
   if (positionals.length > 1) throw new UsageError('doctor takes at most one FILE or ROOTFS');
   const arg = positionals[0];
   let facts;

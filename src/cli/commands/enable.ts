@@ -1,8 +1,8 @@
 // xarch enable [NAME|TARGET|GLOB...]: see src/cli/change-command.ts.
 import type { Io } from '../io.js';
-import { changeHelp, runChange } from '../change-command.js';
+import { changeCommand, runChange } from '../change-command.js';
 
-export const help = changeHelp('enable');
+export const command = changeCommand('enable');
 
 export async function run(argv: string[], io: Io): Promise<number> {
   return runChange('enable', argv, io);

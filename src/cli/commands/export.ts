@@ -3,7 +3,9 @@
 // validation below all come from that table.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, EXIT_OK, UsageError, formatError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, formatError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR, readLiveEntries } from '../../host/kernel.js';
 import { writeFileAtomic } from '../../host/atomic.js';
 import { isOurs } from '../../manage/ownership.js';
@@ -12,38 +14,33 @@ import { displayBytes, stringBytes } from '../../core/bytes.js';
 import { fromSystemError } from '../../core/errors.js';
 import { FORMATS, formatChoices, getFormat } from '../../formats/registry.js';
 
-/** Greedy wrap at `width`, breaking after a space or a comma; later lines get `indent`. */
-function wrap(first: string, text: string, indent: string, width = 76): string {
-  const lines: string[] = [];
-  let line = first;
-  for (const word of text.match(/[^ ,]*[ ,]*/g)!.filter(Boolean)) {
-    if (line.trimEnd().length + word.trimEnd().length > width && line.trim() !== '') {
-      lines.push(line.trimEnd());
-      line = indent;
-    }
-    line += word;
-  }
-  return [...lines, line.trimEnd()].join('\n');
-}
-
 const nameWidth = Math.max(...FORMATS.map((f) => f.name.length));
 const formatList = FORMATS.map((f) => wrap(`  ${f.name.padEnd(nameWidth)}  `, f.description, ' '.repeat(nameWidth + 4))).join('\n');
 const files = FORMATS.map((f) => `${f.fileName('<name>')} for ${f.name}`).join(', ');
 
-export const help = `Usage: xarch export [NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours] [--out-dir DIR] [--binfmt-dir DIR]
-
+export const command = defineCommand({
+  name: 'export',
+  usage: `[NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
+  description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
 ${formatList}
-${wrap('', `--out-dir writes one file per entry (${files}) instead of printing. Entries are read from --binfmt-dir (default ${DEFAULT_BINFMT_DIR}).`, '')}
+${wrap('', `--out-dir writes one file per entry (${files}) instead of printing.`, '')}
 What a format cannot carry (a flag, an entry being disabled) is said on
-stderr, and in the --json summary line as "warnings".
-`;
+stderr, and in the --json summary line as "warnings".`,
+  positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
+  options: {
+    // Checked below against the registry, not with `choices`: the message names every format.
+    format: { type: 'string', value: 'F', complete: 'format', description: 'one of the formats above' },
+    ours: { type: 'boolean', description: "only xarch's own entries" },
+    'out-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'write one file per entry into DIR' },
+    'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
+  },
+  json: 'without --format: --format json; with another format, a last line {"exported":N,"warnings"}',
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    format: { type: 'string' }, ours: { type: 'boolean' }, 'out-dir': { type: 'string' }, 'binfmt-dir': { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const format = getFormat(values.format ?? (values.json ? 'json' : ''));
   if (!format) throw new UsageError(`export needs --format ${formatChoices()}`);
   const dir = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;

@@ -1,12 +1,14 @@
 // xarch inspect FILE...: what an ELF file is and which target runs it.
-import { EXIT_FAILURE, EXIT_OK, UsageError, errorJson, formatError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, errorJson, formatError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
 import { isXarchError } from '../../core/errors.js';
 import { readElfFile } from '../../host/file.js';
 import type { ElfInfo } from '../../core/elf.js';
 import { emulatorName, getTarget } from '../../core/arch.js';
 
-export const help = `Usage: xarch inspect FILE... [--json]
-
+export const command = defineCommand({
+  name: 'inspect',
+  description: `
 Read the ELF identification, header and program headers of each FILE (never
 the whole file) and show: class, byte order, OSABI and ABI version, type
 (EXEC, DYN, PIE), machine, the e_flags that decide the ABI (ARM EABI and
@@ -15,14 +17,11 @@ loader (PT_INTERP), static or dynamic, and the catalogue target(s) that run it.
 
 A file that cannot be read or is not a valid ELF file is reported on stderr
 with the reason (and byte offset); the others still print. Exit 1 if any
-failed.
-
-  --json   one line per file: {"file","ok":true,"class","byteOrder","osabi",
-           "osabiName","abiVersion","type","pie","machine","machineName","flags",
-           "abi","entry","interpreter","linkage","targets","emulators"}
-           or {"file","ok":false,"error":{"code","message","offset","path","hint"}}
-           (entry is a hex string; pie: a PIE, static or dynamic, not a library)
-`;
+failed.`,
+  positionals: [{ name: 'FILE', repeatable: true, required: true, complete: 'file' }],
+  options: {},
+  json: 'one line per file: {"file","ok":true,"class","byteOrder","osabi","osabiName","abiVersion","type","pie","machine","machineName","flags","abi","entry","interpreter","linkage","targets","emulators"}\nor {"file","ok":false,"error":{"code","message","offset","path","hint"}}\n(entry is a hex string; pie: a PIE, static or dynamic, not a library)',
+});
 
 export function inspectJson(file: string, i: ElfInfo): Record<string, unknown> {
   return {
@@ -52,7 +51,7 @@ function human(file: string, i: ElfInfo): string {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {});
+  const { values, positionals } = parseCommand(command, argv);
   if (positionals.length === 0) throw new UsageError('inspect needs at least one FILE');
   let failed = 0;
   for (const file of positionals) {

@@ -1,13 +1,17 @@
 // xarch install [TARGET...|all]: register QEMU handlers, reconciling with what is there.
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { XarchError } from '../../core/errors.js';
 import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
 
-export const help = `Usage: xarch install [TARGET...|all] [options]
-
+export const command = defineCommand({
+  name: 'install',
+  usage: '[TARGET...|all] [options]',
+  description: `
 Register binfmt_misc handlers so foreign programs run through QEMU.
 Without TARGET: every target foreign to this machine whose emulator is
 present. 'all': every foreign target (those without an emulator are
@@ -23,29 +27,27 @@ entry the kernel will use (the newest).
 Default flags: P when the emulator honours it, O, F with a static emulator.
 Refused: the host's own family, a missing/relative/non-executable
 interpreter or one writable by non-root along its path, F with a dynamic
-emulator (unless --force), a Debian -binfmt-P wrapper without P.
-
-  --flags F          flags instead of the defaults (subset of POCF)
-  --credentials      add C: setuid foreign binaries run with their owner's rights (read the warning)
-  --force            replace another tool's entry of the same name; allow F with a dynamic emulator
-  --allow-host       allow targets of the host's own family
-  --dry-run          print the register lines and what would happen; change nothing
-  --persist          also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')
-  --dir DIR          look for emulators in DIR first
-  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR}); mounted when it is not
-  --etc-dir DIR      where --persist writes (default /etc)
-  --json             one line per item: {"name","target","status","reason","interpreter","flags",
-                     "register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}
-
-Status per item: installed, unchanged, replaced, skipped, failed. Exit 1 if any failed.
-`;
+emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
+  positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
+  options: {
+    flags: { type: 'string', value: 'F', description: 'flags instead of the defaults (subset of POCF)' },
+    credentials: { type: 'boolean', description: "add C: setuid foreign binaries run with their owner's rights (read the warning)" },
+    force: { type: 'boolean', description: "replace another tool's entry of the same name; allow F with a dynamic emulator" },
+    'allow-host': { type: 'boolean', description: "allow targets of the host's own family" },
+    'dry-run': { type: 'boolean', description: 'print the register lines and what would happen; change nothing' },
+    persist: { type: 'boolean', description: "also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')" },
+    dir: { type: 'string', value: 'DIR', multiple: true, description: 'look for emulators in DIR first', complete: 'dir' },
+    'binfmt-dir': binfmtDirOption('binfmt_misc mount, mounted when it is not'),
+    'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
+  },
+  json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}',
+  notes: `
+Status per item: installed, unchanged, replaced, skipped, failed.
+Exit 1 if any failed.`,
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    flags: { type: 'string' }, credentials: { type: 'boolean' }, force: { type: 'boolean' }, 'allow-host': { type: 'boolean' },
-    'dry-run': { type: 'boolean' }, persist: { type: 'boolean' }, dir: { type: 'string', multiple: true },
-    'binfmt-dir': { type: 'string' }, 'etc-dir': { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const opts: InstallOptions = {
     binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR,
     emulatorSearch: { extraDirs: values.dir ?? [], path: io.env.PATH ?? '' },

@@ -1,6 +1,7 @@
 // xarch rule check|lint|derive: the rule codec and lint on the command line.
 import { existsSync, readFileSync } from 'node:fs';
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
 import { XarchError, fromSystemError } from '../../core/errors.js';
 import { displayBytes, escapeHex, textToByteString, toHex } from '../../core/bytes.js';
 import { deriveRule, type DeriveOptions } from '../../core/derive.js';
@@ -9,28 +10,57 @@ import { lint, type LintFinding } from '../../core/lint.js';
 import { interpreterOpenErrno, listEntryByteNames } from '../../host/kernel.js';
 import { lintContext, readElfFile } from '../../host/file.js';
 
-export const help = `Usage: xarch rule check LINE... [--from FILE...] [--binfmt-dir DIR] [--json]
-       xarch rule lint LINE... [--from FILE...] [--json]
-       xarch rule derive FILE [--name N] [--interpreter PATH] [--flags FLAGS] [--json]
+/** check and lint: registration strings from the command line and --from files, in order (collectInputs below). */
+function inputCommand(name: string, description: string, json: string) {
+  return defineCommand({
+    name,
+    description,
+    positionals: [{ name: 'LINE', repeatable: true }],
+    options: {
+      from: { type: 'string', value: 'FILE', multiple: true, complete: 'file', description: 'read the exact bytes of one write(2) from FILE (NULs, raw bytes, a trailing newline)' },
+      'binfmt-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'also report EEXIST for names registered there' },
+    },
+    json,
+  });
+}
 
-check   Predict what the kernel does with each registration string: accepted
-        (and the exact entry file it creates) or refused (and the errno).
-        --from FILE reads the exact bytes of one write(2) from FILE (NULs, raw
-        bytes, a trailing newline). An F rule's interpreter is opened the way
-        the kernel opens it (relative paths against the current directory).
-        --binfmt-dir DIR also reports EEXIST for names registered there.
-        Lint findings are printed too. Exit 0 when every input is valid.
-        JSON, one line per input in order:
-        {"source","valid","errno"?,"message","entry"?,"lint":[...]}
-lint    Findings for valid rules, each with a reason and a fix: matches host
-        binaries or #! scripts, mask misses PIEs or GNU OSABI, relative
-        interpreter, F with a dynamically linked interpreter, C, magic bytes
-        the mask ignores. Exit 1 when any error or warning is found.
-derive  Build the rule for a sample binary: magic from its ELF identification
-        and header (first 20 bytes; 32-bit MIPS adds the e_flags ABI bit), mask
-        relaxing OSABI, ABI version and the EXEC/DYN bit. Prints the register line.
-        --flags defaults to F; --interpreter to the target's emulator.
-`;
+const checkCommand = inputCommand('rule check', `
+Predict what the kernel does with each registration string: accepted
+(and the exact entry file it creates) or refused (and the errno).
+An F rule's interpreter is opened the way the kernel opens it (relative
+paths against the current directory). Lint findings are printed too.
+Exit 0 when every input is valid.`,
+'one line per input in order: {"source","valid","errno"?,"message","entry"?,"register"?,"lint":[...]}');
+
+const lintCommand = inputCommand('rule lint', `
+Findings for valid rules, each with a reason and a fix: matches host
+binaries or #! scripts, mask misses PIEs or GNU OSABI, relative
+interpreter, F with a dynamically linked interpreter, C, magic bytes
+the mask ignores. Exit 1 when any error or warning is found.`,
+"one line per input in order, as check's without \"register\"");
+
+const deriveCommand = defineCommand({
+  name: 'rule derive',
+  description: `
+Build the rule for a sample binary: magic from its ELF identification
+and header (first 20 bytes; 32-bit MIPS adds the e_flags ABI bit), mask
+relaxing OSABI, ABI version and the EXEC/DYN bit. Prints the register
+line.`,
+  positionals: [{ name: 'FILE', required: true, complete: 'file' }],
+  options: {
+    name: { type: 'string', value: 'N', description: 'entry name (default qemu-<target>)' },
+    interpreter: { type: 'string', value: 'PATH', complete: 'file', description: "emulator path (default the target's emulator in /usr/bin)" },
+    flags: { type: 'string', value: 'FLAGS', default: 'F', description: 'binfmt_misc flags, letters from POCF' },
+  },
+  json: 'one object: {"file","target","line","entry","lint","rule":{"name","type","offset","magic","mask","interpreter","flags"}}',
+});
+
+export const command = defineCommand({
+  name: 'rule',
+  description: '',
+  options: {},
+  subcommands: [checkCommand, lintCommand, deriveCommand],
+});
 
 /** One input of check/lint, in command-line order. */
 interface Input { source: string; bytes?: Uint8Array; error?: XarchError }
@@ -74,9 +104,9 @@ function oneLine(s: string): string {
 }
 
 async function checkOrLint(mode: 'check' | 'lint', argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { from: { type: 'string', multiple: true }, 'binfmt-dir': { type: 'string' } });
+  const { values, positionals } = parseCommand(mode === 'check' ? checkCommand : lintCommand, argv);
   const inputs = collectInputs(argv, io);
-  if (inputs.length === 0 || (positionals.length === 0 && !values.from)) throw new UsageError(`rule ${mode} needs a registration LINE or --from FILE`);
+  if (inputs.length === 0 || (positionals.length === 0 && values.from.length === 0)) throw new UsageError(`rule ${mode} needs a registration LINE or --from FILE`);
   const existing = values['binfmt-dir'] ? listEntryByteNames(values['binfmt-dir']) : undefined;
   let failed = false;
   for (const input of inputs) {
@@ -116,7 +146,7 @@ async function checkOrLint(mode: 'check' | 'lint', argv: string[], io: Io): Prom
 }
 
 async function derive(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { name: { type: 'string' }, interpreter: { type: 'string' }, flags: { type: 'string' } });
+  const { values, positionals } = parseCommand(deriveCommand, argv);
   if (positionals.length !== 1) throw new UsageError('rule derive needs exactly one FILE');
   if (values.flags !== undefined && /[^POCF]/.test(values.flags)) throw new UsageError(`--flags takes letters from P, O, C, F, not '${values.flags}'`);
   const file = positionals[0]!;

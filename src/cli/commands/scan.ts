@@ -1,12 +1,14 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
 import { resolveTarget } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
 import type { ScanReport } from '../../scan/scan.js';
 
-export const help = `Usage: xarch scan PATH... [--expect TARGET] [--list] [--json]
-
+export const command = defineCommand({
+  name: 'scan',
+  description: `
 Count the ELF files in each PATH per architecture (class, byte order, ABI,
 static/dynamic), list the loaders (PT_INTERP) they need and whether each is
 present, and the emulators needed to run them.
@@ -17,22 +19,15 @@ save archive, or an OCI image layout (directory or tar). Images are read
 layer by layer with whiteouts, one report per image, and per platform for a
 multi-platform index. Nothing is written to disk but a temporary copy
 (in TMPDIR, removed after) of an archive read from a pipe or of a
-compressed image archive: image layers are read by offset.
-
-  --expect TARGET  list every ELF file of another architecture (default for
-                   images: the platform the image declares); exit 1 if any
-  --list           print every mismatching file (default: the first 20)
-  --json           one line per scanned unit: {"path","kind","image","platform",
-                   "expect","files","elfFiles","targets":{NAME:{"count","class",
-                   "byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path",
-                   "present","count","targets"}],"emulators","mismatches":[{"file",
-                   "target"}],"errors":{"unreadable","invalidElf","special",
-                   "unsafePaths"},"seconds"}
-
-Files are counted by name: a file with several hard links counts once per
-name, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an
-archive from standard input: docker save IMG | xarch scan -
-`;
+compressed image archive: image layers are read by offset.`,
+  positionals: [{ name: 'PATH', repeatable: true, required: true, complete: 'file' }],
+  options: {
+    expect: { type: 'string', value: 'TARGET', complete: 'target', description: 'list every ELF file of another architecture (default for images: the platform the image declares); exit 1 if any' },
+    list: { type: 'boolean', description: 'print every mismatching file (default: the first 20)' },
+  },
+  notes: 'Files are counted by name: a file with several hard links counts once per\nname, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an\narchive from standard input: docker save IMG | xarch scan -',
+  json: 'one line per scanned unit: {"path","kind","image","platform","expect","files","elfFiles","targets":{NAME:{"count","class","byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path","present","count","targets"}],"emulators","mismatches":[{"file","target"}],"errors":{"unreadable","invalidElf","special","unsafePaths"},"seconds"}',
+});
 
 function human(io: Io, r: ScanReport, list: boolean): void {
   const title = r.image ? `${r.path} [${r.image}${r.platform ? ` ${r.platform}` : ''}]` : r.path;
@@ -52,7 +47,7 @@ function human(io: Io, r: ScanReport, list: boolean): void {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { expect: { type: 'string' }, list: { type: 'boolean' } });
+  const { values, positionals } = parseCommand(command, argv);
   if (positionals.length === 0) throw new UsageError('scan needs at least one PATH');
   const opts: ScanOptions = {};
   if (values.expect) opts.expect = resolveTarget(values.expect).target;

@@ -1,13 +1,19 @@
 // xarch shell ROOTFS [-- CMD...]: a session in a foreign root file system.
-import { UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
 import { planSession, runSession, type SessionRequest } from '../../session/session.js';
 import { sweepSessionTemps } from '../../session/temp.js';
 
-export const help = `Usage: xarch shell ROOTFS [--arch T]... [--global] [--overlay DIR | --ephemeral]
-                   [--bind SRC[:DST][:ro]]... [--workdir DIR] [--env K=V]...
-                   [--dry-run] [-- CMD [ARGS...]]
-       xarch shell --gc
-
+// Not named `command` here: run() below calls CMD's argv that.
+const shellCommand = defineCommand({
+  name: 'shell',
+  usage: [
+    `ROOTFS [--arch T]... [--global] [--overlay DIR | --ephemeral]
+[--bind SRC[:DST][:ro]]... [--workdir DIR] [--env K=V]...
+[--platform P] [--dry-run] [--json] [-- CMD [ARGS...]]`,
+    '--gc [--json]',
+  ],
+  description: `
 Enter ROOTFS (a directory, a tar of one, or a container image: docker
 save / podman save archive or OCI layout; tars and images are unpacked
 once into a cache keyed by digest and used read-only under an ephemeral
@@ -29,40 +35,28 @@ size, Ctrl-C/Ctrl-Z to its foreground job).
 
 As an unprivileged user, uid/gid 0 inside are you and 1..65536 your
 subordinate ranges from /etc/subuid and /etc/subgid (newuidmap, package
-uidmap); without them only 0 is mapped, and a line on stderr says so.
-
-  --arch T     register handlers for T instead of detecting them (repeatable)
-  --global     (root) use the host's registered handlers: a private mount
-               namespace and chroot, for kernels older than 6.7
-  --overlay DIR   keep every write in DIR (DIR/upper, DIR/work) over an
-               untouched ROOTFS (overlayfs in the user namespace)
-  --ephemeral  writes go to a layer discarded when the session ends
-  --bind SRC[:DST][:ro]  bind the host path SRC at DST (default: SRC) inside
-               the root, read-only with :ro (repeatable)
-  --workdir DIR  the command's working directory inside the root (default /)
-  --env K=V    set K in the command's environment (repeatable)
-  --platform P  with a multi-platform image: the one to use (linux/arm64, ...)
-  --gc         remove temporary directories that killed sessions left behind
-  --dry-run    print what would be registered and run; run nothing
-  --json       with --dry-run: the plan as one JSON line
-Exit status: CMD's (128+N when it was killed by signal N).
-`;
-
-export const ownsHelp = true;
+uidmap); without them only 0 is mapped, and a line on stderr says so.`,
+  positionals: [{ name: 'ROOTFS', complete: 'file' }],
+  options: {
+    arch: { type: 'string', value: 'T', multiple: true, complete: 'target', description: 'register handlers for T instead of detecting them' },
+    global: { type: 'boolean', description: "(root) use the host's registered handlers: a private mount namespace and chroot, for kernels older than 6.7" },
+    overlay: { type: 'string', value: 'DIR', complete: 'dir', description: 'keep every write in DIR (DIR/upper, DIR/work) over an untouched ROOTFS (overlayfs in the user namespace)' },
+    ephemeral: { type: 'boolean', description: 'writes go to a layer discarded when the session ends' },
+    bind: { type: 'string', value: 'SRC[:DST][:ro]', multiple: true, complete: 'dir', description: 'bind the host path SRC at DST (default: SRC) inside the root, read-only with :ro' },
+    workdir: { type: 'string', value: 'DIR', description: "the command's working directory inside the root (default /)" },
+    env: { type: 'string', value: 'K=V', multiple: true, description: "set K in the command's environment" },
+    platform: { type: 'string', value: 'P', description: 'with a multi-platform image: the one to use (linux/arm64, ...)' },
+    gc: { type: 'boolean', description: 'remove temporary directories that killed sessions left behind' },
+    'dry-run': { type: 'boolean', description: 'print what would be registered and run; run nothing' },
+  },
+  json: 'with --dry-run: the plan as one JSON line; with --gc: {"removed","live","failed"}',
+  notes: "Exit status: CMD's (128+N when it was killed by signal N).",
+  program: { start: '--', usage: 'CMD [ARGS...]' },
+});
+export { shellCommand as command };
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const dd = argv.indexOf('--');
-  const own = dd === -1 ? argv : argv.slice(0, dd);
-  const command = dd === -1 ? [] : argv.slice(dd + 1);
-  const { values, positionals } = parseCommand(own, {
-    arch: { type: 'string', multiple: true }, global: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
-    overlay: { type: 'string' }, ephemeral: { type: 'boolean' }, bind: { type: 'string', multiple: true },
-    workdir: { type: 'string' }, env: { type: 'string', multiple: true }, gc: { type: 'boolean' }, platform: { type: 'string' },
-  });
-  if (values.help) {
-    io.out(help);
-    return 0;
-  }
+  const { values, positionals, rest: command } = parseCommand(shellCommand, argv);
   if (values.gc) {
     const r = sweepSessionTemps();
     if (values.json) jsonLine(io, r);
@@ -76,13 +70,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'shell takes one ROOTFS; put the command after --' : 'shell needs a ROOTFS');
   const req: SessionRequest = { rootfs: positionals[0]!, command, global: !!values.global, env: io.env };
-  if (values.arch) req.arch = values.arch;
+  if (values.arch.length) req.arch = values.arch;
   if (values.overlay) req.overlay = values.overlay;
   if (values.ephemeral) req.ephemeral = true;
-  if (values.bind) req.binds = values.bind;
+  if (values.bind.length) req.binds = values.bind;
   if (values.workdir) req.workdir = values.workdir;
   if (values.platform) req.platform = values.platform;
-  if (values.env) req.setEnv = values.env;
+  if (values.env.length) req.setEnv = values.env;
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
   const plan = await planSession(req);
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);

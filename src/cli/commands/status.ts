@@ -1,31 +1,30 @@
 // xarch status: every binfmt_misc entry (xarch's and others'), the global switch, kernel features.
-import { EXIT_OK, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { EXIT_OK, jsonLine, table, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
 import { status } from '../../manage/status.js';
 import { displayBytes } from '../../core/bytes.js';
 
-export const help = `Usage: xarch status [--binfmt-dir DIR] [--json]
-
+export const command = defineCommand({
+  name: 'status',
+  description: `
 Every entry of the binfmt_misc instance, newest registration first (the
 order the kernel tries them): name, enabled, whether it is xarch's own, what
 it serves (catalogue targets, or "other" with its magic/extension), the
 interpreter and whether it exists / is static / is pinned by F, flags, and
 which newer enabled entries shadow it. Also the global enabled state and the
 kernel's binfmt_misc features by version (F: 4.8, P via AT_FLAGS: 5.12, an
-instance per user namespace: 6.7).
-
-  --binfmt-dir DIR   binfmt_misc mount (default ${DEFAULT_BINFMT_DIR})
-  --json             ONE object: {"binfmtDir","mounted","global","machine",
-                     "kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},
-                     "entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask",
-                                 "extension","interpreter","interpreterExists","interpreterStatic","pinned",
-                                 "flags","shadowedBy"}]}
-
-Exit 0 (also when binfmt_misc is not mounted: "mounted": false).
-`;
+instance per user namespace: 6.7).`,
+  options: {
+    'binfmt-dir': binfmtDirOption(),
+  },
+  json: 'ONE object: {"binfmtDir","mounted","global","machine","kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},"entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask","extension","interpreter","interpreterExists","interpreterStatic","pinned","flags","shadowedBy"}]}',
+  notes: 'Exit 0 (also when binfmt_misc is not mounted: "mounted": false).',
+});
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommand(argv, { 'binfmt-dir': { type: 'string' } }, false);
+  const { values } = parseCommand(command, argv);
   const r = status({ binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR });
   if (values.json) {
     jsonLine(io, r);

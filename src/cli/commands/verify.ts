@@ -1,7 +1,9 @@
 // xarch verify [TARGET...]: the self-test. Runs a tiny probe per target
 // through binfmt_misc and reports which handler ran it and how.
 import { spawnSync } from 'node:child_process';
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, table, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../host/kernel.js';
 import { sandboxArgv, sandboxSupport } from '../../host/namespace.js';
@@ -12,8 +14,9 @@ import { defaultVerifyTargets, resolveVerifyTargets, verifyTargets, type VerifyR
 import { PROBE_TARGETS } from '../../core/probe.js';
 import { verifyWithEngine, type EngineOptions } from '../../verify/engine.js';
 
-export const help = `Usage: xarch verify [TARGET...] [--sandbox] [--binfmt-dir DIR] [--timeout MS] [--json]
-
+export const command = defineCommand({
+  name: 'verify',
+  description: `
 Self-test: for each target, build a tiny static probe executable in memory
 (it writes "xarch-probe <target>" and exits 42), exec it the way any program
 is exec'd, so the kernel's binfmt_misc handler must pick the emulator, and
@@ -21,37 +24,26 @@ report the handler used, the interpreter, the result and the time.
 
 Without TARGET: every foreign target xarch has a probe for that has an
 emulator on this machine or a handler registered.
-Probes: ${PROBE_TARGETS.join(' ')}
-
-  --sandbox          test in a private binfmt_misc instance of a new user
-                     namespace (Linux 6.7+): register handlers for every
-                     emulator found there, run the probes, leave nothing
-                     behind. Needs no root and changes nothing on the host.
-  --binfmt-dir DIR   the binfmt_misc mount whose handlers predict the entry
-                     (default ${DEFAULT_BINFMT_DIR})
-  --engine E         docker or podman: run each target as a foreign container
-                     (a one-file image built locally from the probe, or
-                     'uname -m' in --image IMG) with the host's handlers; the
-                     engine's errors are explained. Default targets: aarch64
-                     arm riscv64 ppc64le s390x
-  --image IMG        with --engine: a local image to run 'uname -m' in, for
-                     its own platform unless TARGETs are named
-  --timeout MS       per probe (default 20000; 120000 with --engine)
-  --json             one line per target: {"target","ok","result","entry",
-                     "interpreter","flags","exitCode","signal","stdout","ms","error"}
-
+${wrap('Probes: ', PROBE_TARGETS.join(' '), '  ')}`,
+  positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
+  options: {
+    sandbox: { type: 'boolean', description: 'test in a private binfmt_misc instance of a new user namespace (Linux 6.7+): register handlers for every emulator found there, run the probes, leave nothing behind. Needs no root and changes nothing on the host.' },
+    'binfmt-dir': binfmtDirOption('the binfmt_misc mount whose handlers predict the entry'),
+    engine: { type: 'string', value: 'E', choices: ['docker', 'podman'], description: "docker or podman: run each target as a foreign container (a one-file image built locally from the probe, or 'uname -m' in --image IMG) with the host's handlers; the engine's errors are explained. Default targets: aarch64 arm riscv64 ppc64le s390x" },
+    image: { type: 'string', value: 'IMG', description: "with --engine: a local image to run 'uname -m' in, for its own platform unless TARGETs are named" },
+    timeout: { type: 'string', value: 'MS', description: 'per probe (default 20000; 120000 with --engine)' },
+  },
+  json: 'one line per target: {"target","ok","result","entry","interpreter","flags","exitCode","signal","stdout","ms","error"}',
+  notes: `
 Results: ok, native (host CPU), no-handler (exec format error),
 interpreter-missing, wrong-output, crashed, timeout, no-probe.
-Exit 0 when every target passed, 1 when one failed.
-`;
+Exit 0 when every target passed, 1 when one failed.`,
+});
 
 const SANDBOXED_ENV = 'XARCH_VERIFY_SANDBOXED';
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    sandbox: { type: 'boolean' }, 'binfmt-dir': { type: 'string' }, timeout: { type: 'string' },
-    engine: { type: 'string' }, image: { type: 'string' },
-  });
+  const { values, positionals } = parseCommand(command, argv);
   const timeoutMs = values.timeout === undefined ? 20_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout wants a positive number of milliseconds, not '${values.timeout}'`);
   const requested = resolveVerifyTargets(positionals);

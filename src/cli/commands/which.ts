@@ -1,30 +1,32 @@
 // xarch which FILE...: the binfmt_misc entry the kernel would run for each file.
-import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, parseCommand, type Io } from '../io.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, type Io } from '../io.js';
+import { defineCommand, parseCommand } from '../options.js';
+import { binfmtDirOption } from '../common-options.js';
 import { fromSystemError, XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, readGlobalStatus, readLiveEntries } from '../../host/kernel.js';
 import { whichEntry, type NearMiss } from '../../core/match.js';
 import { displayBytes, textToByteString } from '../../core/bytes.js';
 import { readExecHead } from '../../host/file.js';
 
-export const help = `Usage: xarch which FILE... [--binfmt-dir DIR] [--json]
-
+export const command = defineCommand({
+  name: 'which',
+  description: `
 Predict which binfmt_misc entry the kernel runs when FILE is executed, in the
 kernel's order: newest registration first, disabled entries skipped, the
 first match final; magic compared on the first 256 bytes (zero-padded past
 end-of-file), extensions on the text after the last '.' of FILE as typed
 (give the path exactly as it would be passed to exec). For files no entry
-matches, the nearest entries are shown with the first byte that differs.
-
-  --binfmt-dir DIR   the binfmt_misc mount to read (default ${DEFAULT_BINFMT_DIR})
-  --json             one line per file:
-                     {"file","entry":name|null,"interpreter","flags","reason",
-                      "nearMisses":[{"name","reason","firstDiff":{"offset","fileByte","magicByte","mask"}}],
-                      "skipped":[disabled entries passed over]}
-
+matches, the nearest entries are shown with the first byte that differs.`,
+  positionals: [{ name: 'FILE', repeatable: true, required: true, complete: 'file' }],
+  options: {
+    'binfmt-dir': binfmtDirOption('the binfmt_misc mount to read'),
+  },
+  json: 'one line per file: {"file","entry":name|null,"interpreter","flags","reason","nearMisses":[{"name","reason","firstDiff":{"offset","fileByte","magicByte","mask"}}],"skipped":[disabled entries passed over]}',
+  notes: `
 Registration order comes from the raw readdir order of the binfmt_misc
 directory, which on Linux 6.x lists the newest entry first.
-Exit 0 when every file has an entry, 1 when one has none or cannot be read.
-`;
+Exit 0 when every file has an entry, 1 when one has none or cannot be read.`,
+});
 
 function missJson(m: NearMiss): Record<string, unknown> {
   const o: Record<string, unknown> = { name: m.name, reason: m.reason };
@@ -35,7 +37,7 @@ function missJson(m: NearMiss): Record<string, unknown> {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { 'binfmt-dir': { type: 'string' } });
+  const { values, positionals } = parseCommand(command, argv);
   if (positionals.length === 0) throw new UsageError('which needs at least one FILE');
   const dir: string = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
   const entries = readLiveEntries(dir);
