@@ -27,7 +27,7 @@ ${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install
       'etc-dir': { type: 'string', value: 'DIR', complete: 'dir', hidden: verb !== 'uninstall', description: 'where persisted files live (default /etc)' },
     },
     json: 'one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}',
-    notes: `Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged, absent (removed concurrently)`}, skipped, failed. Exit 1 if any failed.`,
+    notes: `Status: ${verb === 'uninstall' ? 'removed, absent, skipped, failed' : `${verb}d, unchanged, absent (removed concurrently), skipped,\nfailed`}. Exit 1 if any failed.`,
   });
 }
 
