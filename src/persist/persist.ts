@@ -1,13 +1,14 @@
 // The writing side of persistence: `install --persist` writes one binfmt.d
 // file per entry under <etcDir>/binfmt.d, `uninstall` removes it again. The
 // reading side (what `apply` restores) is config.ts.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError, fromSystemError } from '../core/errors.js';
 import { stringBytes } from '../core/bytes.js';
 import { type Rule } from '../core/rule.js';
 import { renderBinfmtD } from '../formats/binfmt-d.js';
 import { writeFileAtomic } from '../host/atomic.js';
+import { listNames } from '../host/file.js';
 
 // The mark removePersisted looks for: a file without it is the admin's.
 const MARK = 'written by xarch';
@@ -48,13 +49,7 @@ export function removePersisted(name: string, opts: { etcDir?: string } = {}): s
 /** Names of the entries whose <etcDir>/binfmt.d/<name>.conf xarch wrote. */
 export function listPersisted(opts: { etcDir?: string } = {}): string[] {
   const dir = path.join(opts.etcDir ?? '/etc', 'binfmt.d');
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names.filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((name) => {
+  return listNames(dir).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((name) => {
     try {
       return readFileSync(path.join(dir, `${name}.conf`), 'latin1').includes(MARK);
     } catch {
