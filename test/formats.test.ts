@@ -44,15 +44,17 @@ function binfmtDir(entries: FormatEntry[]): string {
   return dir;
 }
 
-test('the table holds binfmt.d, debian and json, each with a description and a file name', () => {
-  assert.deepEqual(REAL, ['binfmt.d', 'debian', 'json']);
+test('the table holds binfmt.d, debian, json and the agent deployments, each with a description and a file name', () => {
+  assert.deepEqual(REAL, ['binfmt.d', 'debian', 'json', 'systemd-unit', 'kubernetes']);
+  assert.deepEqual(['systemd-unit', 'kubernetes'].map((n) => getFormat(n)!.fileName('qemu-arm')), ['xarch-agent.service', 'xarch-agent.yaml']);
   assert.deepEqual(['binfmt.d', 'debian', 'json'].map((n) => getFormat(n)!.fileName('qemu-arm')), ['qemu-arm.conf', 'qemu-arm', 'qemu-arm.json']);
   for (const f of FORMATS) assert.ok(f.description && !f.description.includes('\n'), `${f.name}: one-line description`);
   assert.equal(getFormat('yaml'), undefined);
 });
 
 test('every format x every flag set x enabled/disabled x M/E: what it carries comes back, the rest is one warning each', () => {
-  for (const f of FORMATS) {
+  // The agent deployments render no entries (test/systemd-unit.test.ts, test/kubernetes.test.ts).
+  for (const f of FORMATS.filter((x) => x.input !== 'agent')) {
     for (const flags of ALL_FLAGS) {
       for (const rule of [mRule(flags), eRule(flags)]) {
         for (const enabled of [true, false]) {
@@ -113,7 +115,8 @@ test('debian parse errors name file:line where a line is at fault', () => {
 test("export's usage, format list, validation and --out-dir names come from the table (a format added there is complete)", async () => {
   const io = bufferIo();
   assert.equal(await main(['export', '--help'], io), 0);
-  assert.ok(io.stdout.includes(`--format ${FORMATS.map((f) => f.name).join('|')} `), io.stdout);
+  // One synopsis for the entry formats, one for the agent deployments.
+  for (const agent of [false, true]) assert.ok(io.stdout.includes(`--format ${FORMATS.filter((f) => (f.input === 'agent') === agent).map((f) => f.name).join('|')} `), io.stdout);
   const width = Math.max(...FORMATS.map((f) => f.name.length));
   for (const f of FORMATS) {
     const at = io.stdout.indexOf(`\n  ${f.name.padEnd(width)}  `);
@@ -128,11 +131,11 @@ test("export's usage, format list, validation and --out-dir names come from the 
     assert.equal(text.replace(/, /g, ','), f.description.replace(/, /g, ','));
     assert.ok(io.stdout.replace(/\n/g, ' ').includes(`${f.fileName('<name>')} for ${f.name}`), `${f.name} file name in help`);
   }
-  assert.equal(formatChoices(), 'binfmt.d, debian, json or lines');
+  assert.equal(formatChoices(), 'binfmt.d, debian, json, systemd-unit, kubernetes or lines');
   for (const args of [['--format', 'yaml'], []]) {
     const bad = bufferIo();
     assert.equal(await main(['export', ...args, '--binfmt-dir', work], bad), 2);
-    assert.equal(bad.stderr.split('\n')[0], 'xarch: export needs --format binfmt.d, debian, json or lines');
+    assert.equal(bad.stderr.split('\n')[0], 'xarch: export needs --format binfmt.d, debian, json, systemd-unit, kubernetes or lines');
   }
   // The added format renders, writes files with its own names, and warns from its own carries.
   const dir = binfmtDir([{ rule: mRule('POF'), enabled: true }]);

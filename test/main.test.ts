@@ -91,7 +91,7 @@ test('a value missing, a value given to a boolean, a value outside the choices, 
     [['which', '--binfmt-dir'], /^xarch: --binfmt-dir needs a value \(--binfmt-dir DIR;/],
     [['install', '--force=yes'], /^xarch: --force takes no value\n/],
     [['verify', '--engine', 'lxc'], /^xarch: --engine is docker or podman, not 'lxc'\n/],
-    [['export', '--format=yaml'], /^xarch: export needs --format binfmt.d, debian or json\n/],
+    [['export', '--format=yaml'], /^xarch: export needs --format binfmt.d, debian, json, systemd-unit or kubernetes\n/],
     [['status', 'extra'], /^xarch: 'xarch status' takes no arguments, not 'extra'\n/],
   ];
   for (const [argv, re] of cases) {

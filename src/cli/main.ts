@@ -37,6 +37,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   status: { summary: 'show every binfmt_misc entry and kernel features', load: () => import('./commands/status.js') },
   export: { summary: 'render rules as binfmt.d, Debian binfmts or JSON', load: () => import('./commands/export.js') },
   apply: { summary: 'register rules from binfmt.d and Debian binfmts configuration', load: () => import('./commands/apply.js') },
+  agent: { summary: 'keep handlers in effect: re-register, probe, report drift', load: () => import('./commands/agent.js') },
   verify: { summary: 'self-test: run a tiny probe for each architecture', load: () => import('./commands/verify.js') },
   run: { summary: 'run one foreign program through its emulator, no registration', load: () => import('./commands/run.js') },
   shell: { summary: 'enter a foreign root filesystem, rootless', load: () => import('./commands/shell.js') },

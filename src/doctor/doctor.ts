@@ -18,6 +18,7 @@ import { resolveInRoot } from '../host/rootfs.js';
 import { missingLibraries } from '../run/run.js';
 import { detectArchitectures } from '../session/session.js';
 import { isOurs } from '../manage/ownership.js';
+import { isInitialUserNamespace } from '../host/instance.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -224,7 +225,7 @@ function containedHere(): boolean {
     const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m && (BigInt('0x' + m[1]) & (1n << 21n)) === 0n) return true;
     // The initial user namespace maps every id: "0 0 4294967295".
-    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') !== '0 0 4294967295';
+    return !isInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8'));
   } catch {
     return false;
   }

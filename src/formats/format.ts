@@ -61,15 +61,33 @@ export interface Parsed {
   errors: ConfigError[];
 }
 
+/** What a deployment of `xarch agent` is rendered from (export's --arches, --image, --namespace). */
+export interface AgentDeployment {
+  /** Catalogue targets the agent keeps; none: the persisted configuration on the machine. */
+  arches?: readonly string[];
+  /** Container image (kubernetes). */
+  image?: string;
+  /** Kubernetes namespace. */
+  namespace?: string;
+  /** The xarch executable on the machine (systemd-unit; default /usr/local/bin/xarch). */
+  xarch?: string;
+}
+
+export type DeploymentOption = Exclude<keyof AgentDeployment, 'xarch'>;
+
 export interface Format {
   /** The --format value. */
   readonly name: string;
   /** One line for export's --help. */
   readonly description: string;
   readonly carries: Carries;
+  /** 'entries' (the default): renders the live entries; 'agent': a deployment of `xarch agent`, from options, reading no entries. */
+  readonly input?: 'entries' | 'agent';
+  /** The deployment options (export flags) the format takes. */
+  readonly takes?: readonly DeploymentOption[];
   /** The file name an entry is written to (`<name>.conf`, `<name>`, ...). */
   fileName(entryName: string): string;
-  render(entries: readonly FormatEntry[]): Rendered;
+  render(entries: readonly FormatEntry[], deployment?: AgentDeployment): Rendered;
   /** Read the format back (per-line errors, processing goes on); only for formats `apply` reads. */
   parse?(text: string, file: string): Parsed;
 }
@@ -145,4 +163,32 @@ export function defineFormat(spec: FormatSpec): Format {
 /** RULE_INVALID for a rule the format `format` cannot write at all. */
 export function cannotWrite(rule: Rule, format: string, hint: string): XarchError {
   return new XarchError('RULE_INVALID', `rule ${displayBytes(rule.name)} cannot be written as a ${format}`, { hint });
+}
+
+/** The parts an agent deployment format writes itself: its documents, from the options. */
+export interface AgentFormatSpec {
+  name: string;
+  description: string;
+  takes: readonly DeploymentOption[];
+  /** The one file it writes (export --out-dir). */
+  file: string;
+  /** The rendered text; throws XarchError (ARCH_UNKNOWN, USAGE) for options it cannot use. */
+  renderDeployment(deployment: AgentDeployment): string;
+}
+
+/** A format that renders a deployment of `xarch agent` instead of entries. */
+export function defineAgentFormat(spec: AgentFormatSpec): Format {
+  return {
+    name: spec.name,
+    description: spec.description,
+    // Nothing of a rule is carried: no rule is rendered.
+    carries: { flags: 'POCF', disabled: true },
+    input: 'agent',
+    takes: spec.takes,
+    fileName: () => spec.file,
+    render(_entries, deployment = {}) {
+      const text = spec.renderDeployment(deployment);
+      return { text, documents: [{ name: spec.name, file: spec.file, text }], warnings: [], failures: [] };
+    },
+  };
 }

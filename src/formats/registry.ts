@@ -5,8 +5,10 @@ import type { Format } from './format.js';
 import { binfmtD } from './binfmt-d.js';
 import { debian } from './debian.js';
 import { json } from './json.js';
+import { kubernetes } from './kubernetes.js';
+import { systemdUnit } from './systemd-unit.js';
 
-export const FORMATS: readonly Format[] = [binfmtD, debian, json];
+export const FORMATS: readonly Format[] = [binfmtD, debian, json, systemdUnit, kubernetes];
 
 export function getFormat(name: string): Format | undefined {
   return FORMATS.find((f) => f.name === name);

@@ -5,34 +5,20 @@
 // is never taken for xarch's.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
+import { mountsAt } from './instance.js';
 
 /** The source name xarch mounts binfmt_misc with. */
 export const XARCH_MOUNT_SOURCE = 'xarch';
 
-/** mountinfo escapes space, tab, newline and backslash in octal. */
-function unescape(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** The source of the binfmt_misc mount at `dir` (the topmost), or null when none is there. */
+/** The source of the binfmt_misc mount at `dir` (the topmost mount), or null when none is there. */
 export function binfmtMountSource(dir: string, mountinfo = '/proc/self/mountinfo'): string | null {
-  let real: string;
-  let text: string;
+  let top;
   try {
-    real = realpathSync(dir);
-    text = readFileSync(mountinfo, 'utf8');
+    top = mountsAt(readFileSync(mountinfo, 'utf8'), realpathSync(dir)).at(-1);
   } catch {
     return null;
   }
-  let source: string | null = null;
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const dash = f.indexOf('-');
-    if (dash < 0 || unescape(f[4] ?? '') !== real) continue;
-    // A later line at the same mount point is mounted over the earlier one.
-    source = f[dash + 1] === 'binfmt_misc' ? unescape(f[dash + 2] ?? '') : null;
-  }
-  return source;
+  return top?.type === 'binfmt_misc' ? top.source : null;
 }
 
 /** Unmount the binfmt_misc instance at `dir` if xarch mounted it. Returns whether it did. */

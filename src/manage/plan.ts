@@ -36,6 +36,19 @@ export interface InstallItem {
   warnings?: string[];
   persisted?: string;
   error?: ItemError;
+  /** The self-test probe run through the kernel after registering (src/verify/installed.ts); absent with --no-verify. */
+  probe?: ItemProbe;
+}
+
+/** What the probe of an installed item did: "installed" means "ran". */
+export interface ItemProbe {
+  ok: boolean;
+  /** A VerifyResultKind (src/verify/verify.ts). */
+  result: string;
+  /** The entry the kernel used. */
+  entry: string | null;
+  ms: number;
+  error?: { message: string; hint?: string };
 }
 
 export interface PlanOptions {
@@ -106,6 +119,8 @@ export interface Decision {
 
 export interface PlanStep extends Decision {
   candidate: PlannedRule;
+  /** An identical entry registered again on purpose (src/agent/reconcile.ts: F pins the emulator file). */
+  repin?: boolean;
 }
 
 /** What a decision depends on besides the candidate and the live entry; kept for re-deciding after a concurrent change. */

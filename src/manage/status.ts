@@ -7,6 +7,7 @@ import { kernelFeatures, type KernelFeatures } from '../core/kernel-version.js';
 import { toHex } from '../core/bytes.js';
 import { elfIsStatic } from '../emulators/discover.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readGlobalStatus, readLiveEntries } from '../host/kernel.js';
+import { describeInstance, type InstanceReport } from '../host/instance.js';
 import type { ManageOptions } from './options.js';
 import { isOurs, servedTargets, shadowingEntries } from './ownership.js';
 
@@ -36,6 +37,8 @@ export interface StatusEntry {
 export interface StatusReport {
   binfmtDir: string;
   mounted: boolean;
+  /** Whose instance this is (host, a user namespace's, automount, not mounted), read before the directory is touched. */
+  instance: InstanceReport;
   global: 'enabled' | 'disabled' | null;
   machine: string;
   kernel: KernelFeatures;
@@ -46,7 +49,9 @@ export function status(opts: ManageOptions = {}): StatusReport {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
   const machine = opts.machine ?? os.machine();
   const kernel = kernelFeatures(opts.kernelRelease ?? os.release());
-  if (!isMounted(dir)) return { binfmtDir: dir, mounted: false, global: null, machine, kernel, entries: [] };
+  // Before isMounted: its stat inside an automount point triggers the mount.
+  const instance = describeInstance(dir, opts.kernelRelease ? { kernelRelease: opts.kernelRelease } : {});
+  if (!isMounted(dir)) return { binfmtDir: dir, mounted: false, instance, global: null, machine, kernel, entries: [] };
   const live = readLiveEntries(dir);
   const entries = live.map((e, i): StatusEntry => {
     const r = e.rule;
@@ -64,5 +69,5 @@ export function status(opts: ManageOptions = {}): StatusReport {
     else out.extension = r.extension;
     return out;
   });
-  return { binfmtDir: dir, mounted: true, global: readGlobalStatus(dir), machine, kernel, entries };
+  return { binfmtDir: dir, mounted: true, instance, global: readGlobalStatus(dir), machine, kernel, entries };
 }

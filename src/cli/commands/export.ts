@@ -13,21 +13,29 @@ import { selectEntries } from '../../manage/select.js';
 import { displayBytes, stringBytes } from '../../core/bytes.js';
 import { fromSystemError } from '../../core/errors.js';
 import { FORMATS, formatChoices, getFormat } from '../../formats/registry.js';
+import type { AgentDeployment, DeploymentOption } from '../../formats/format.js';
+import { DEFAULT_IMAGE, DEFAULT_NAMESPACE } from '../../formats/kubernetes.js';
 
 const nameWidth = Math.max(...FORMATS.map((f) => f.name.length));
 const formatList = FORMATS.map((f) => wrap(`  ${f.name.padEnd(nameWidth)}  `, f.description, ' '.repeat(nameWidth + 4))).join('\n');
 const files = FORMATS.map((f) => `${f.fileName('<name>')} for ${f.name}`).join(', ');
 
+const agentFormats = FORMATS.filter((f) => f.input === 'agent').map((f) => f.name);
+
 export const command = defineCommand({
   name: 'export',
-  usage: `[NAME|TARGET|GLOB...] --format ${FORMATS.map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
+  usage: [
+    `[NAME|TARGET|GLOB...] --format ${FORMATS.filter((f) => f.input !== 'agent').map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
+    `--format ${agentFormats.join('|')} [--arches LIST]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
+  ],
   description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
 and other tools'; --ours: only xarch's) for other tools:
 ${formatList}
 ${wrap('', `--out-dir writes one file per entry (${files}) instead of printing.`, '')}
 What a format cannot carry (a flag, an entry being disabled) is said on
-stderr, and in the --json summary line as "warnings".`,
+stderr, and in the --json summary line as "warnings".
+${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' instead of entries: it keeps --arches (default: the persisted configuration on the machine) in effect.`, '')}`,
   positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
   options: {
     // Checked below against the registry, not with `choices`: the message names every format.
@@ -35,6 +43,9 @@ stderr, and in the --json summary line as "warnings".`,
     ours: { type: 'boolean', description: "only xarch's own entries" },
     'out-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'write one file per entry into DIR' },
     'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
+    arches: { type: 'string', value: 'LIST', multiple: true, complete: 'target', description: `${agentFormats.join(', ')}: the targets the agent keeps in effect (comma-separated, repeatable; 'all')` },
+    image: { type: 'string', value: 'IMAGE', description: `kubernetes: the agent image (default ${DEFAULT_IMAGE})` },
+    namespace: { type: 'string', value: 'NS', description: `kubernetes: the namespace (default ${DEFAULT_NAMESPACE})` },
   },
   json: 'without --format: --format json; with another format, a last line {"exported":N,"warnings"}',
 });
@@ -43,8 +54,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(command, argv);
   const format = getFormat(values.format ?? (values.json ? 'json' : ''));
   if (!format) throw new UsageError(`export needs --format ${formatChoices()}`);
+  const deployment: AgentDeployment = {};
+  for (const option of ['arches', 'image', 'namespace'] as const satisfies readonly DeploymentOption[]) {
+    if (option === 'arches' ? values.arches.length === 0 : values[option] === undefined) continue;
+    if (!format.takes?.includes(option)) throw new UsageError(`--${option} is not an option of the ${format.name} format`);
+  }
+  if (values.arches.length) deployment.arches = values.arches.flatMap((a) => a.split(',')).filter(Boolean);
+  if (values.image !== undefined) deployment.image = values.image;
+  if (values.namespace !== undefined) deployment.namespace = values.namespace;
+  if (format.input === 'agent' && (positionals.length || values.ours)) throw new UsageError(`the ${format.name} format renders a deployment of xarch agent, not entries: use --arches instead of names`);
   const dir = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
-  const live = readLiveEntries(dir);
+  const live = format.input === 'agent' ? [] : readLiveEntries(dir);
   let entries = live;
   let failed = false;
   if (positionals.length) {
@@ -56,7 +76,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   if (values.ours) entries = entries.filter((e) => isOurs(e.rule));
-  const rendered = format.render(entries);
+  const rendered = format.render(entries, deployment);
   const outDir = values['out-dir'];
   if (outDir) {
     try {

@@ -7,6 +7,7 @@ import { XarchError } from '../../core/errors.js';
 import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
+import { probeInstalled } from '../../verify/installed.js';
 
 export const command = defineCommand({
   name: 'install',
@@ -35,12 +36,13 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     force: { type: 'boolean', description: "replace another tool's entry of the same name; allow F with a dynamic emulator" },
     'allow-host': { type: 'boolean', description: "allow targets of the host's own family" },
     'dry-run': { type: 'boolean', description: 'print the register lines and what would happen; change nothing' },
+    'no-verify': { type: 'boolean', description: "skip the probe: by default each registered target's self-test probe is exec'd through the kernel (as 'xarch verify' does) and an item whose probe does not run is failed" },
     persist: { type: 'boolean', description: "also write /etc/binfmt.d/<name>.conf (restored at boot / by 'xarch apply')" },
     dir: { type: 'string', value: 'DIR', multiple: true, description: 'look for emulators in DIR first', complete: 'dir' },
     'binfmt-dir': binfmtDirOption('binfmt_misc mount, mounted when it is not'),
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
   },
-  json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun"}',
+  json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun","probe":{"ok","result","entry","ms","error"}}',
   notes: `
 Status per item: installed, unchanged, replaced, skipped, failed.
 Exit 1 if any failed.`,
@@ -63,6 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (items.length === 0) {
     throw new XarchError('EMULATOR_NOT_FOUND', 'no QEMU emulator found for any foreign target', { hint: emulatorHint() });
   }
+  if (!values['no-verify'] && !opts.dryRun) probeInstalled(items, { binfmtDir: opts.binfmtDir! });
   for (const it of items) {
     if (values.json) {
       jsonLine(io, it);
@@ -75,6 +78,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
     for (const c of it.conflicts ?? []) io.out(`    conflict: ${c.name} also matches these binaries; the kernel ${it.dryRun ? 'would use' : 'uses'} ${c.winner}\n`);
     if (it.persisted) io.out(`    persisted: ${it.persisted}\n`);
+    if (it.probe?.ok) io.out(`    probe: ran through ${it.probe.entry ?? 'the kernel'} in ${it.probe.ms} ms\n`);
     warnLines(io, it.warnings);
   }
   if (!values.json) io.out(`${summary(items.map((i) => (i.dryRun && (i.status === 'installed' || i.status === 'replaced') ? `would be ${i.status}` : i.status)))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n`);

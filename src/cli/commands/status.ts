@@ -15,11 +15,13 @@ it serves (catalogue targets, or "other" with its magic/extension), the
 interpreter and whether it exists / is static / is pinned by F, flags, and
 which newer enabled entries shadow it. Also the global enabled state and the
 kernel's binfmt_misc features by version (F: 4.8, P via AT_FLAGS: 5.12, an
-instance per user namespace: 6.7).`,
+instance per user namespace: 6.7), and whose instance it is: the host's
+(initial user namespace), a user namespace's private one, an automount not
+yet triggered, or not mounted; inside a container, whether it is the host's.`,
   options: {
     'binfmt-dir': binfmtDirOption(),
   },
-  json: 'ONE object: {"binfmtDir","mounted","global","machine","kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},"entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask","extension","interpreter","interpreterExists","interpreterStatic","pinned","flags","shadowedBy"}]}',
+  json: 'ONE object: {"binfmtDir","mounted","global","machine","instance":{"kind","hostInstance","userNamespace","container","detail"},"kernel":{"release","fixBinary","preserveArgv0AuxFlag","perUserNamespace"},"entries":[{"name","enabled","ours","serves","targets","type","offset","magic","mask","extension","interpreter","interpreterExists","interpreterStatic","pinned","flags","shadowedBy"}]}',
   notes: 'Exit 0 (also when binfmt_misc is not mounted: "mounted": false).',
 });
 
@@ -33,6 +35,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const k = r.kernel;
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   io.out(`binfmt_misc: ${r.binfmtDir}: ${r.mounted ? `mounted, ${r.global}` : "not mounted ('xarch install' mounts it)"}\n`);
+  io.out(`instance: ${r.instance.detail}\n`);
   io.out(`kernel ${k.release} (${r.machine}): F ${yes(k.fixBinary)}, P via AT_FLAGS ${yes(k.preserveArgv0AuxFlag)}, per-user-namespace instances ${yes(k.perUserNamespace)}\n`);
   if (!r.mounted) return EXIT_OK;
   if (r.entries.length === 0) {

@@ -7,6 +7,7 @@ import { binfmtDirOption } from '../common-options.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readLiveEntries } from '../../host/kernel.js';
 import { sandboxArgv, sandboxSupport } from '../../host/namespace.js';
+import { describeInstance, type InstanceReport } from '../../host/instance.js';
 import { findEmulators } from '../../emulators/discover.js';
 import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets } from '../../manage/install.js';
@@ -33,8 +34,11 @@ ${wrap('Probes: ', PROBE_TARGETS.join(' '), '  ')}`,
     image: { type: 'string', value: 'IMG', description: "with --engine: a local image to run 'uname -m' in, for its own platform unless TARGETs are named" },
     timeout: { type: 'string', value: 'MS', description: 'per probe (default 20000; 120000 with --engine)' },
   },
-  json: 'one line per target: {"target","ok","result","entry","interpreter","flags","exitCode","signal","stdout","ms","error"}',
+  json: 'one line per target: {"target","ok","result","entry","interpreter","flags","exitCode","signal","stdout","ms","error","instance":{"kind","hostInstance","userNamespace","container","detail"}}',
   notes: `
+The first line says whose binfmt_misc instance the probes went through: the
+host's, a user namespace's private one, an automount, or not mounted.
+
 Results: ok, native (host CPU), no-handler (exec format error),
 interpreter-missing, wrong-output, crashed, timeout, no-probe.
 Exit 0 when every target passed, 1 when one failed.`,
@@ -75,6 +79,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 
   const binfmtDir = values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR;
+  // Read before anything looks into the directory (a stat there triggers an automount).
+  const instance = describeInstance(binfmtDir);
   let setup: string | null = null;
   if (values.sandbox) {
     // Inside the private instance: register a handler for every emulator found.
@@ -98,7 +104,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   const results = verifyTargets(targets, { binfmtDir, timeoutMs });
-  render(io, results, !!values.json, setup);
+  render(io, results, !!values.json, setup, 'sandbox', instance);
   return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -110,12 +116,13 @@ function safeEntries(dir: string) {
   }
 }
 
-function render(io: Io, results: VerifyResult[], json: boolean, setup: string | null, label = 'sandbox'): void {
+function render(io: Io, results: VerifyResult[], json: boolean, setup: string | null, label = 'sandbox', instance?: InstanceReport): void {
   if (json) {
-    for (const r of results) jsonLine(io, r);
+    for (const r of results) jsonLine(io, instance ? { ...r, instance } : r);
     return;
   }
   if (setup) io.out(`${label}: ${setup}\n\n`);
+  if (instance) io.out(`instance: ${instance.detail}\n`);
   const rows = results.map((r) => [r.target, r.ok ? 'ok' : 'FAIL', r.result, r.entry ?? '-', r.interpreter ?? '-', `${r.ms} ms`]);
   io.out(table(['TARGET', 'STATUS', 'RESULT', 'ENTRY', 'INTERPRETER', 'TIME'], rows));
   const failed = results.filter((r) => !r.ok);
