@@ -44,4 +44,6 @@ if [ ! -x "$tools/binfmt-support/usr/sbin/update-binfmts" ]; then
     dpkg -x "$tools"/binfmt-support_*.deb "$tools/binfmt-support" ||
     echo "fetch-fixtures: could not fetch binfmt-support (the update-binfmts comparison will skip)" >&2
 fi
+# A real Debian arm64 root built by mmdebstrap (a few minutes, once).
+bash scripts/fetch-rootfs.sh
 exit 0

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { asUser, DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture, needTestUser, REPO, TEST_USER } from './helpers/env.js';
 import { rawTar } from './helpers/tar.js';
+import { buildImages, imageSkip } from './helpers/images.js';
 import { defaultCacheDir, prepareRoot } from '../src/session/roots.js';
 import { isXarchError } from '../src/core/errors.js';
 
@@ -46,6 +47,7 @@ test('the default cache directory', () => {
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }, 1000), '/x/cache/xarch/roots');
   assert.equal(defaultCacheDir({ HOME: '/home/u' }, 1000), '/home/u/.cache/xarch/roots');
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }, 0), '/var/cache/xarch/roots');
+  assert.equal(defaultCacheDir({ XARCH_ROOTS_CACHE: '/y/roots', XDG_CACHE_HOME: '/x/cache' }, 0), '/y/roots');
 });
 
 test('a directory is used as it is; bad specs are one-line errors', { skip: needFixture('arm64') }, async () => {
@@ -157,61 +159,10 @@ test('hostile tars as roots never write outside the cache entry', async () => {
   assert.deepEqual(entries(cache), [r.digest!.replace(':', '-')]);
 });
 
-// ---- images built by umoci (OCI) and skopeo (docker-archive) from the fixtures
-
-function imageSkip(): string | false {
-  return needFixture('arm64') || needFixture('s390x') || needCommand('umoci', 'umoci') || needCommand('skopeo', 'skopeo') || needCommand('zstd', 'zstd');
-}
-
-let images: { layout: string; docker: string; ociTar: string; ociZst: string; multi: string } | undefined;
-function buildImages() {
-  if (images) return images;
-  const d = path.join(work, 'img');
-  mkdirSync(d);
-  sh(`cd "$1"
-umoci init --layout oci
-umoci new --image oci:arm64
-umoci unpack --image oci:arm64 b1 >/dev/null
-cp -a "$2/." b1/rootfs/
-mkdir -p b1/rootfs/opt/tool/sub && echo lower > b1/rootfs/opt/tool/old && echo lower > b1/rootfs/opt/tool/sub/deep
-umoci repack --image oci:arm64 b1 && rm -rf b1
-umoci config --image oci:arm64 --architecture arm64 --os linux --config.env PATH=/bin:/usr/bin --config.env GREETING=hi --config.workingdir /opt/tool --config.user 1000:1000 --config.entrypoint /bin/busybox --config.cmd echo --config.cmd from-the-image
-umoci unpack --image oci:arm64 b2 >/dev/null
-rm b2/rootfs/usr/bin/hello
-umoci repack --image oci:arm64 b2 && rm -rf b2
-mkdir -p l3/opt/tool && echo upper > l3/opt/tool/new && touch l3/opt/tool/.wh..wh..opq
-tar -C l3 -cf l3.tar opt && umoci raw add-layer --image oci:arm64 l3.tar
-umoci new --image oci:s390x
-umoci unpack --image oci:s390x b3 >/dev/null
-mkdir -p b3/rootfs/bin && cp "$3/bin/busybox" b3/rootfs/bin/
-umoci repack --image oci:s390x b3 && rm -rf b3
-umoci config --image oci:s390x --architecture s390x --os linux --config.cmd /bin/busybox --config.cmd uname
-skopeo copy -q --insecure-policy oci:oci:arm64 docker-archive:"$1/docker.tar":demo:arm64
-cp -a oci single
-`, d, fixtureRoot('arm64')!, fixtureRoot('s390x')!);
-  // A single-image layout (the arm64 one), as directory, tar and tar.zst.
-  const single = path.join(d, 'single');
-  const idx = JSON.parse(readFileSync(path.join(d, 'oci/index.json'), 'utf8'));
-  const arm = idx.manifests.find((m: any) => m.annotations['org.opencontainers.image.ref.name'] === 'arm64');
-  const s390 = idx.manifests.find((m: any) => m.annotations['org.opencontainers.image.ref.name'] === 's390x');
-  writeFileSync(path.join(single, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [arm] }));
-  sh('tar -C "$1/single" -cf "$1/oci.tar" . && zstd -q "$1/oci.tar" -o "$1/oci.tar.zst"', d);
-  // A multi-platform layout the way buildx writes one: index.json → an image index blob → manifests with platforms.
-  const multi = path.join(d, 'oci');
-  const nested = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
-    { ...arm, annotations: undefined, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-    { ...s390, annotations: undefined, platform: { os: 'linux', architecture: 's390x' } },
-    { ...arm, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' }, platform: { os: 'unknown', architecture: 'unknown' } },
-  ] }));
-  const hex = createHash('sha256').update(nested).digest('hex');
-  writeFileSync(path.join(multi, 'blobs/sha256', hex), nested);
-  writeFileSync(path.join(multi, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${hex}`, size: nested.length, annotations: { 'org.opencontainers.image.ref.name': 'demo' } }] }));
-  images = { layout: single, docker: path.join(d, 'docker.tar'), ociTar: path.join(d, 'oci.tar'), ociZst: path.join(d, 'oci.tar.zst'), multi };
-  return images;
-}
+// ---- images built by umoci (OCI) and skopeo (docker-archive) from the fixtures (test/helpers/images.ts)
 
 test('images (docker-archive, OCI layout as directory, tar, tar.zst): layers in order, whiteout and opaque directory applied, config read', { skip: imageSkip(), timeout: 300_000 }, async () => {
-  const img = buildImages();
+  const img = buildImages(work);
   const cache = path.join(work, 'c-img');
   const seen = new Map<string, string>();
   for (const spec of [img.layout, img.docker, img.ociTar, img.ociZst]) {
@@ -241,7 +192,7 @@ test('images (docker-archive, OCI layout as directory, tar, tar.zst): layers in 
 });
 
 test('a multi-platform index: --platform picks, no default on the host\'s behalf, unknown platforms listed', { skip: imageSkip(), timeout: 300_000 }, async () => {
-  const img = buildImages();
+  const img = buildImages(work);
   const cache = path.join(work, 'c-multi');
   await assert.rejects(prepareRoot(img.multi, { cacheDir: cache }), (e) => isXarchError(e) && e.code === 'USAGE' && /linux\/arm64\/v8, linux\/s390x/.test(e.message) && /--platform/.test(e.hint ?? ''));
   const arm = await prepareRoot(img.multi, { cacheDir: cache, platform: 'linux/arm64' });
@@ -263,7 +214,7 @@ test('a multi-platform index: --platform picks, no default on the host\'s behalf
 });
 
 test('as an unprivileged user: the default cache under $XDG_CACHE_HOME, owners dropped, the second start cached', { skip: imageSkip() || needTestUser(), timeout: 300_000 }, () => {
-  const img = buildImages();
+  const img = buildImages(work);
   const home = path.join(work, 'user-home');
   mkdirSync(home);
   const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
@@ -277,4 +228,33 @@ test('as an unprivileged user: the default cache under $XDG_CACHE_HOME, owners d
   assert.deepEqual([a.cached, b.cached, b.root], [false, true, a.root]);
   assert.equal(lstatSync(path.join(a.root, 'bin/busybox')).uid, uid);
   assert.ok(!existsSync(path.join(a.root, 'usr/bin/hello')));
+});
+
+test('as an unprivileged user, a directory of another owner is copied once into the cache for a writable session (unreadable paths listed), again when it changes', { skip: needFixture('arm64') || needTestUser(), timeout: 300_000 }, () => {
+  const tree = path.join(work, 'root-owned');
+  sh('cp -a "$1/." "$2/" && echo secret > "$2/etc/secret" && chmod 600 "$2/etc/secret"', fixtureRoot('arm64')!, (mkdirSync(tree), tree));
+  const home = path.join(work, 'tree-home');
+  mkdirSync(home);
+  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+  chownSync(home, uid, uid);
+  const script = `import { prepareRoot } from ${JSON.stringify(ROOTS_JS)}; const o = { writable: true }; const a = await prepareRoot(${JSON.stringify(tree)}, o); const b = await prepareRoot(${JSON.stringify(tree)}, o); process.stdout.write(JSON.stringify([a, b]));`;
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', XDG_CACHE_HOME: path.join(home, 'xdg') };
+  const twice = () => {
+    const r = asUser([process.execPath, '--input-type=module', '-e', script], { env });
+    assert.equal(r.status, 0, `${r.stderr} ${r.signal} ${r.error}`);
+    return JSON.parse(r.stdout);
+  };
+  const [a, b] = twice();
+  assert.deepEqual([a.kind, a.cached, b.cached, b.root], ['tree', false, true, a.root]);
+  assert.deepEqual(a.unreadable, ['/etc/secret']);
+  assert.equal(lstatSync(path.join(a.root, 'bin/busybox')).uid, uid, 'owned by the user: uid 0 inside');
+  assert.ok(!existsSync(path.join(a.root, 'etc/secret')));
+  // As root the directory is used as it is.
+  return prepareRoot(tree, { writable: true }).then((asRoot) => {
+    assert.deepEqual([asRoot.kind, asRoot.root], ['dir', tree]);
+    appendFileSync(path.join(tree, 'etc/hostname'), 'changed\n');
+    const [c] = twice();
+    assert.equal(c.cached, false, 'a changed tree is copied again');
+    assert.notEqual(c.root, a.root);
+  });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, TEST_USER, asUser, fixtureRoot, needFixture, needSandbox, xarch } from './helpers/env.js';
 import { needSubordinateIds, SUBID_START } from './helpers/subids.js';
+import { treeDigest } from './helpers/tree.js';
 import { planIdMap, subordinateRanges } from '../src/session/idmap.js';
 
 const skipNs = needSandbox() || needFixture('arm64');
@@ -27,12 +28,6 @@ function copyRoot(uid = 0): { work: string; root: string } {
   cpSync(fixtureRoot('arm64')!, root, { recursive: true, verbatimSymlinks: true });
   if (uid) spawnSync("chown", ["-R", `${uid}:${TEST_GID()}`, work]);
   return { work, root };
-}
-
-/** Every path, type, mode, owner and content hash of a tree: equal digests, identical trees. */
-function treeDigest(root: string): string {
-  const r = spawnSync('sh', ['-c', 'cd "$1" && find . -printf "%p %y %m %U %G %s %l\\n" | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum', 'x', root], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return createHash('sha256').update(r.stdout).digest('hex');
 }
 
 test('ID map plan: identity for root, subordinate ranges for a user, a stated fallback without them', () => {
@@ -137,11 +132,13 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     try {
       const mounts = mountCount();
       const tempsBefore = temps();
+      // Unique to this run: other worktrees' sessions on the machine may be sleeping 60 s too.
+      const sleeper = `sleep 60.${process.pid}`;
       for (let trial = 0; trial < 6; trial++) {
         const marker = `xarch-marker-${signal}-${trial}`;
         const layer = trial % 3 === 0 ? ['--ephemeral'] : trial % 3 === 1 ? ['--overlay', path.join(work, `o${trial}`)] : [];
         const rootfs = trial === 5 ? tar : root;
-        const child = spawn(process.execPath, [CLI, 'shell', rootfs, ...layer, '--', 'sh', '-c', `sleep 60 | cat; : ${marker}`], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [CLI, 'shell', rootfs, ...layer, '--', 'sh', '-c', `${sleeper} | cat; : ${marker}`], { stdio: 'ignore' });
         // Early (start-up, unpacking, stage) to late (command running).
         await sleep(Math.floor(Math.random() * 900));
         child.kill(signal);
@@ -157,7 +154,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
         }
         assert.deepEqual(temps(), tempsBefore, 'no temporary directory is left');
       }
-      assert.equal(pgrep('sleep 60'), '');
+      assert.equal(pgrep(sleeper), '');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -10,9 +10,10 @@
 // the first's entry and drops its own). Once renamed, an entry is never
 // written again. Temporaries of dead processes are swept on the next call.
 import { processAlive as alive } from '../host/process.js';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
+  chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,8 @@ import { Unpacker, type UnpackStats } from '../host/unpack.js';
 export interface PreparedRoot {
   /** A directory, used read-only as the lower layer. */
   root: string;
-  kind: 'dir' | 'tar' | 'image';
+  /** tree: a directory this user cannot write under an overlay, copied into the cache. */
+  kind: 'dir' | 'tar' | 'image' | 'tree';
   /** True when this call unpacked nothing (the cache entry was already there). */
   cached: boolean;
   /** sha256 of the tar; the manifest digest (OCI) or config digest (docker save) of an image. */
@@ -37,6 +39,8 @@ export interface PreparedRoot {
   /** The image's platform (os/architecture[/variant]) and tag. */
   platform?: string;
   image?: string;
+  /** Of a tree: paths this user could not read, missing from the copy. */
+  unreadable?: string[];
 }
 
 export interface PrepareOptions {
@@ -45,16 +49,21 @@ export interface PrepareOptions {
   cacheDir?: string;
   /** For the default cache directory ($XDG_CACHE_HOME, $HOME). */
   env?: NodeJS.ProcessEnv;
+  /** Who will use the root (default: this process). */
+  uid?: number;
+  /** The session writes to a layer over the root: a directory this user cannot write under one is copied. */
+  writable?: boolean;
 }
 
 interface EntryMeta {
-  kind: 'tar' | 'image';
+  kind: 'tar' | 'image' | 'tree';
   digest: string;
   source: string;
   config?: ImageConfig;
   platform?: string;
   image?: string;
   stats?: UnpackStats;
+  unreadable?: string[];
 }
 
 /** Records which digest a source file had when it had this identity: re-hashed only when it changes. */
@@ -72,8 +81,9 @@ interface SourceMemo {
   entries: Record<string, string>;
 }
 
-/** $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
+/** $XARCH_ROOTS_CACHE if set; else $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+  if (env.XARCH_ROOTS_CACHE) return env.XARCH_ROOTS_CACHE;
   if (uid === 0) return '/var/cache/xarch/roots';
   const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
   return path.join(base, 'xarch', 'roots');
@@ -100,7 +110,9 @@ export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Prom
   const abs = path.resolve(spec);
   if (st.isDirectory() && !isOciLayout(abs)) {
     if (opts.platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${spec} is a plain directory`, { path: spec, hint: 'drop --platform' });
-    return { root: abs, kind: 'dir', cached: false };
+    const uid = opts.uid ?? process.getuid?.() ?? 0;
+    // Read-only use needs no copy: other owners just show as nobody.
+    if (!opts.writable || uid === 0 || st.uid === uid) return { root: abs, kind: 'dir', cached: false };
   }
   if (!st.isDirectory() && !st.isFile()) throw new XarchError('PATH_NOT_FILE', `${spec} is neither a directory nor a file`, { path: spec });
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(opts.env));
@@ -110,6 +122,7 @@ export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Prom
     throw fromSystemError(e, cacheDir, 'cache directory');
   }
   sweepStale(cacheDir);
+  if (st.isDirectory() && !isOciLayout(abs)) return prepareTree(abs, cacheDir);
   if (st.isDirectory()) return prepareLayoutDir(abs, cacheDir, opts.platform);
   const memo = readMemo(cacheDir, abs, st);
   const known = memo?.entries[opts.platform ?? ''];
@@ -173,6 +186,65 @@ async function prepareArchive(file: string, st: Stats, cacheDir: string, platfor
   }
 }
 
+/**
+ * A directory owned by another user (a root-owned Debian tree, say). Its
+ * owner is not mapped in this user's namespace, so under an overlay every
+ * file shows as nobody and each copy-up fails (EOVERFLOW: overlayfs cannot
+ * give the copy an unmapped owner); only privilege could idmap the mount.
+ * So it is copied once into the cache, as a tar root is, owned by this user
+ * (uid 0 inside), keyed by a digest of every entry's metadata, which changes
+ * whenever anything in the tree does.
+ */
+async function prepareTree(dir: string, cacheDir: string): Promise<PreparedRoot> {
+  const digest = treeMetadataDigest(dir);
+  const known = readEntry(cacheDir, digest);
+  if (known) return fromEntry(cacheDir, known, true);
+  const tmp = tempDir(cacheDir);
+  try {
+    const root = path.join(tmp, 'root');
+    mkdirSync(root);
+    const u = new Unpacker(root);
+    // GNU tar reads what this user may read and goes on past the rest.
+    const child = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let errors = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { errors += d; });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', (e) => reject(new XarchError('SANDBOX_UNAVAILABLE', `cannot run tar to copy ${dir}: ${e.message}`, { path: dir, hint: 'GNU tar is needed' })));
+      child.on('close', (code) => resolve(code ?? 2));
+    });
+    const [, code] = await Promise.all([u.tar(child.stdout), exited]);
+    const unreadable = [...errors.matchAll(/^tar: (?:\.\/)?(.*?): Cannot (?:open|savedir)/gm)].map((m) => `/${m[1]}`);
+    if (code > 2 || (code !== 0 && !unreadable.length)) {
+      throw new XarchError('ARCHIVE_INVALID', `cannot copy ${dir} into the roots cache: ${errors.trim().split('\n')[0] ?? `tar exited ${code}`}`, { path: dir, hint: 'make the tree readable by this user, or run as root' });
+    }
+    return commit(cacheDir, tmp, { kind: 'tree', digest, source: dir, stats: u.finish(), ...(unreadable.length ? { unreadable } : {}) });
+  } finally {
+    if (existsSync(tmp)) removeTree(tmp);
+  }
+}
+
+/** sha256 over every entry's path, type, mode, owner, size, times and inode (what stat(2) shows this user). */
+function treeMetadataDigest(dir: string): string {
+  const hash = createHash('sha256').update('xarch tree v1\n');
+  const walk = (d: string, rel: string) => {
+    for (const n of listNames(d).sort()) {
+      const p = path.join(d, n);
+      let st: Stats;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      hash.update(`${rel}/${n}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\n`);
+      if (st.isDirectory()) walk(p, `${rel}/${n}`);
+    }
+  };
+  const top = statSync(dir);
+  hash.update(`${dir}\0${top.dev}\0${top.ino}\0${top.mtimeMs}\0${top.ctimeMs}\n`);
+  walk(dir, '');
+  return `sha256:${hash.digest('hex')}`;
+}
+
 /** The images of an unpacked layout (OCI, or a docker save archive's members). */
 function imagesIn(dir: string, oci: boolean, shown = dir): ImageRef[] {
   const read = (member: string): Uint8Array => {
@@ -229,6 +301,7 @@ function fromEntry(cacheDir: string, meta: EntryMeta, cached: boolean): Prepared
   if (meta.config) out.config = meta.config;
   if (meta.platform) out.platform = meta.platform;
   if (meta.image) out.image = meta.image;
+  if (meta.unreadable?.length) out.unreadable = meta.unreadable;
   return out;
 }
 

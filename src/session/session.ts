@@ -62,6 +62,10 @@ export interface SessionPlan {
   root: string;
   /** Extracted from a tar: removed when the session ends. */
   temporary: boolean;
+  /** A tar or image root: true when it came from the roots cache without unpacking. */
+  cached?: boolean;
+  /** What the root lacks for this user (a copied tree's unreadable files). */
+  rootNote?: string;
   targets: string[];
   /** Register lines for the private instance (empty with --global). */
   rules: string[];
@@ -207,7 +211,9 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     throw new XarchError('PATH_NOT_FOUND', `root file system ${req.rootfs} does not exist`, { path: req.rootfs, hint: 'give a directory, a tar of one, or a container image (docker save / OCI layout)' });
   }
   if (req.overlay && req.ephemeral) throw new XarchError('USAGE', '--overlay and --ephemeral exclude each other', { hint: 'keep writes in a directory (--overlay DIR) or discard them (--ephemeral)' });
-  const prepared = await prepareRoot(req.rootfs, req.platform ? { platform: req.platform } : {});
+  const prepared = await prepareRoot(req.rootfs, {
+    ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable: !!(req.overlay || req.ephemeral),
+  });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -218,7 +224,13 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
     r.command = req.command.length ? [...entry, ...req.command] : [...entry, ...(config.cmd ?? [])];
     if (config.user) r.user = config.user;
   }
-  return planWith(r, prepared.root);
+  const plan = planWith(r, prepared.root);
+  if (prepared.kind !== 'dir') plan.cached = prepared.cached;
+  if (prepared.unreadable) {
+    const n = prepared.unreadable.length;
+    plan.rootNote = `${req.rootfs} belongs to another user, so this session uses a copy in the roots cache; ${n} path${n === 1 ? '' : 's'} you cannot read ${n === 1 ? 'is' : 'are'} missing from it (${prepared.unreadable.slice(0, 5).join(', ')}${n > 5 ? ', ...' : ''})`;
+  }
+  return plan;
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {

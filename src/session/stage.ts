@@ -75,7 +75,12 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
       upper = q(p.layer.upper);
       work = q(p.layer.work);
     }
-    lines.push(`mount -t overlay -o lowerdir=.,upperdir=${upper},workdir=${work} xarch ${r} 2>/dev/null || fail overlay`, 'cd /');
+    // In a user namespace overlayfs cannot write trusted.overlay.* xattrs,
+    // and renaming a new directory into a merged one (dpkg installing any
+    // package directory) needs the opaque xattr: without userxattr that
+    // rename fails with EXDEV (fs/overlayfs/dir.c ovl_rename).
+    const xattrs = p.rules === null ? '' : ',userxattr';
+    lines.push(`mount -t overlay -o lowerdir=.,upperdir=${upper},workdir=${work}${xattrs} xarch ${r} 2>/dev/null || fail overlay`, 'cd /');
   }
   const dev = `${r}/dev`;
   const mkdirs = p.layer.kind === 'none' ? '' : `mkdir -p ${dev} ${r}/proc ${r}/sys && `;

@@ -35,7 +35,14 @@ size, Ctrl-C/Ctrl-Z to its foreground job).
 
 As an unprivileged user, uid/gid 0 inside are you and 1..65536 your
 subordinate ranges from /etc/subuid and /etc/subgid (newuidmap, package
-uidmap); without them only 0 is mapped, and a line on stderr says so.`,
+uidmap); without them only 0 is mapped, and a line on stderr says so.
+A directory owned by someone else (a root-owned Debian tree) cannot be
+written under an overlay by you (its owner cannot be mapped), so with
+--overlay or --ephemeral it is copied once into the roots cache; what
+you cannot read is missing from the copy, and a line on stderr says so.
+
+The roots cache: $XARCH_ROOTS_CACHE, else $XDG_CACHE_HOME/xarch/roots
+(~/.cache/xarch/roots), /var/cache/xarch/roots for root.`,
   positionals: [{ name: 'ROOTFS', complete: 'file' }],
   options: {
     arch: { type: 'string', value: 'T', multiple: true, complete: 'target', description: 'register handlers for T instead of detecting them' },
@@ -49,7 +56,7 @@ uidmap); without them only 0 is mapped, and a line on stderr says so.`,
     gc: { type: 'boolean', description: 'remove temporary directories that killed sessions left behind' },
     'dry-run': { type: 'boolean', description: 'print what would be registered and run; run nothing' },
   },
-  json: 'with --dry-run: the plan as one JSON line; with --gc: {"removed","live","failed"}',
+  json: 'with --dry-run: the plan as one JSON line ("cached": true when a tar, image or copied root was not unpacked again); with --gc: {"removed","live","failed"}',
   notes: "Exit status: CMD's (128+N when it was killed by signal N).",
   program: { start: '--', usage: 'CMD [ARGS...]' },
 });
@@ -80,9 +87,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
   const plan = await planSession(req);
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
+  if (plan.rootNote && !values['dry-run']) io.err(`xarch: ${plan.rootNote}\n`);
   if (values['dry-run']) {
     const out = {
-      root: plan.root, targets: plan.targets, register: plan.rules, command: plan.command, mode: values.global ? 'global' : 'rootless',
+      root: plan.root, ...(plan.cached !== undefined ? { cached: plan.cached } : {}), targets: plan.targets, register: plan.rules, command: plan.command, mode: values.global ? 'global' : 'rootless',
       layer: plan.layer.kind, binds: plan.binds, workdir: plan.workdir, terminal: plan.terminal,
       ids: plan.ids && { full: plan.ids.full, uid: plan.ids.map.uid, gid: plan.ids.map.gid, ...(plan.ids.note ? { note: plan.ids.note } : {}) },
     };
