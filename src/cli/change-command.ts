@@ -17,7 +17,7 @@ ${what} binfmt_misc entries. Without arguments: every entry of xarch's own
 architecture name (arm64 → qemu-aarch64), GLOB a shell pattern ('qemu-mips*').
 Another tool's entry is only touched when named and --force is given.
 Each entry is read back after the write and the kernel's answer reported.
-${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed\ntoo." : ''}`,
+${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install --persist) is removed\ntoo (without arguments: every file xarch persisted), and a binfmt_misc mount\nxarch made is unmounted once no entry is left in it." : ''}`,
     positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
     options: {
       force: { type: 'boolean', description: 'also act on entries of other tools' },
@@ -27,7 +27,7 @@ ${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install
       'etc-dir': { type: 'string', value: 'DIR', complete: 'dir', hidden: verb !== 'uninstall', description: 'where persisted files live (default /etc)' },
     },
     json: 'one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}',
-    notes: `Status: ${verb === 'uninstall' ? 'removed, absent' : `${verb}d, unchanged`}, skipped, failed. Exit 1 if any failed.`,
+    notes: `Status: ${verb === 'uninstall' ? 'removed, absent, skipped, failed' : `${verb}d, unchanged, absent (removed concurrently), skipped,\nfailed`}. Exit 1 if any failed.`,
   });
 }
 
@@ -36,6 +36,8 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
   if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);
+  let unmounted: string | undefined;
+  opts.onUnmounted = (dir) => { unmounted = dir; };
   const items: ChangeItem[] = verb === 'uninstall' ? uninstall(positionals, opts) : setEnabled(positionals, verb === 'enable', opts);
   for (const it of items) {
     if (values.json) {
@@ -46,6 +48,7 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
     if (typeof it.persistedRemoved === 'string') io.out(`    removed ${it.persistedRemoved}\n`);
   }
+  if (unmounted && !values.json) io.out(`unmounted binfmt_misc at ${unmounted} (xarch had mounted it; no entries left)\n`);
   if (!values.json) io.out(items.length ? `${summary(items.map((i) => i.status))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n` : `no xarch entries to ${verb}\n`);
   return items.some((i) => i.status === 'failed') ? EXIT_FAILURE : EXIT_OK;
 }

@@ -1,6 +1,8 @@
 // The only place that touches process streams. Commands receive an Io so
 // tests can run them in-process and capture what they print.
+import { readFileSync } from 'node:fs';
 import { XarchError, isXarchError } from '../core/errors.js';
+import { decodePath, encodePath, hasEscapedBytes } from '../core/path-bytes.js';
 
 export interface Io {
   out(text: string): void;
@@ -12,10 +14,39 @@ export interface Io {
   readonly cwd: string;
 }
 
+/** Text with escaped bytes (core/path-bytes.ts) goes out as those bytes: a file name is printed as it is. */
+function bytesOf(t: string): string | Uint8Array {
+  return hasEscapedBytes(t) ? encodePath(t) : t;
+}
+
+/**
+ * The command-line arguments with their bytes kept. Node decodes argv as
+ * UTF-8 and replaces what is not with U+FFFD, losing a name like $'\xff';
+ * /proc/self/cmdline has the bytes. Its last entries are the arguments
+ * (node's own options and the script come first).
+ */
+export function processArgs(): string[] {
+  const args = process.argv.slice(2);
+  if (!args.some((a) => a.includes('\ufffd'))) return args;
+  try {
+    const raw = readFileSync('/proc/self/cmdline');
+    const parts: Buffer[] = [];
+    for (let i = 0; i < raw.length;) {
+      const end = raw.indexOf(0, i);
+      parts.push(raw.subarray(i, end < 0 ? raw.length : end));
+      i = end < 0 ? raw.length : end + 1;
+    }
+    if (parts.length < args.length) return args;
+    return parts.slice(parts.length - args.length).map(decodePath);
+  } catch {
+    return args;
+  }
+}
+
 export function processIo(): Io {
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: (t) => void process.stdout.write(bytesOf(t)),
+    err: (t) => void process.stderr.write(bytesOf(t)),
     isTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,

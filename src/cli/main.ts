@@ -5,6 +5,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, 
 // options.ts is imported when a command runs (its module needs it anyway), not for --version.
 import type { CommandDeclaration, CommandSpec } from './options.js';
 
+export { processArgs } from './io.js';
+
 export interface CommandModule {
   /** Options, positionals and help text: see options.ts. */
   command: CommandDeclaration;

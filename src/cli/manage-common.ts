@@ -1,7 +1,7 @@
 // Shared by install/uninstall/enable/disable: persistence hooks bound to
 // --etc-dir, and item rendering.
 import type { PersistHooks } from '../manage/options.js';
-import { removePersisted, writePersisted } from '../persist/persist.js';
+import { listPersisted, removePersisted, writePersisted } from '../persist/persist.js';
 import type { Io } from './io.js';
 
 /** Persistence hooks writing and removing <etcDir>/binfmt.d/<name>.conf (default /etc). */
@@ -10,6 +10,7 @@ export function persistHooks(etcDir: string | undefined): PersistHooks {
   return {
     write: (rule) => writePersisted(rule, opts),
     remove: (name) => removePersisted(name, opts),
+    list: () => listPersisted(opts),
   };
 }
 

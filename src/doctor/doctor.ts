@@ -1,11 +1,11 @@
 // xarch doctor: why a foreign program does not run, and what to do.
 // gatherFacts() is the IO edge (reads /proc, the binfmt_misc directory, the
 // file and its root); diagnose() is pure: facts in, ordered findings out.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTarget, isHostTarget } from '../core/arch.js';
-import { readElfFile } from '../host/file.js';
+import { fsPath, readElfFile } from '../host/file.js';
 import type { ElfInfo } from '../core/elf.js';
 import { elfIsStatic, findEmulators } from '../emulators/discover.js';
 import { isXarchError } from '../core/errors.js';
@@ -17,6 +17,8 @@ import { buildProbe, hasProbe } from '../core/probe.js';
 import { resolveInRoot } from '../host/rootfs.js';
 import { missingLibraries } from '../run/run.js';
 import { detectArchitectures } from '../session/session.js';
+import { isOurs } from '../manage/ownership.js';
+import { isInitialUserNamespace } from '../host/instance.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -62,6 +64,12 @@ export interface Facts {
   kernel: KernelFeatures;
   machine: string;
   capSysAdmin: boolean;
+  /**
+   * Judged by capabilities and namespaces, not by marker files (a VM's
+   * /.dockerenv says nothing): CAP_SYS_ADMIN gone from the bounding set (no
+   * process here can ever gain it, as container runtimes arrange) or a user
+   * namespace other than the initial one.
+   */
   inContainer: boolean;
   emulatorCount: number;
   subjects: SubjectFacts[];
@@ -88,6 +96,21 @@ function interpreterFindings(e: LiveEntry, f: InterpreterFacts | undefined): Fin
     out.push({ id: 'interpreter-ok', status: 'ok', message: `entry ${e.name}: interpreter ${f.path} is static and pinned with F` });
   }
   return out;
+}
+
+/**
+ * What to do about a missing loader. The libc package is the program's own
+ * architecture's (an armhf program in an arm64 root needs libc6:armhf, not
+ * the root's libc6), and a root that holds it can be lent with run --sysroot.
+ */
+function loaderHint(s: SubjectFacts): string {
+  const debian = getTarget(s.target ?? '')?.names.debian?.[0];
+  const libc = debian ? `libc6:${debian}` : 'the foreign libc6';
+  const add = debian ? ` (dpkg --add-architecture ${debian}; apt-get update)` : '';
+  const sysroot = `or run it with a root that has one: xarch run --sysroot ROOTFS ${s.execPath}`;
+  return s.root === '/'
+    ? `install the foreign libc: apt-get install ${libc}${add}, ${sysroot}, or in that root: xarch shell ROOTFS`
+    : `the root file system ${s.root} is incomplete: install ${libc} into it${add}, ${sysroot}`;
 }
 
 /** Ordered findings for the facts. */
@@ -147,12 +170,14 @@ export function diagnose(f: Facts): Finding[] {
     if (s.elf?.interpreter) {
       out.push(s.loaderPresent
         ? { id: 'loader', status: 'ok', message: `${s.label}: its loader ${s.elf.interpreter} is present in ${s.root}` }
-        : { id: 'loader-missing', status: 'fail', message: `${s.label} needs its loader ${s.elf.interpreter}, which is not in ${s.root}: the emulator fails with "Could not open '${s.elf.interpreter}'"`, hint: s.root === '/' ? `install the foreign libc (e.g. apt-get install libc6:${getTarget(s.target ?? '')?.names.debian?.[0] ?? '<arch>'}) or run it in its root file system: xarch shell ROOTFS` : `the root file system ${s.root} is incomplete: install libc6 into it` });
+        : { id: 'loader-missing', status: 'fail', message: `${s.label} needs its loader ${s.elf.interpreter}, which is not in ${s.root}: the emulator fails with "Could not open '${s.elf.interpreter}'"`, hint: loaderHint(s) });
     }
   }
   if (!f.subjects.length) {
     for (const e of f.entries) out.push(...interpreterFindings(e, f.interpreters[e.rule.interpreter]).map((x) => (e.enabled ? x : { ...x, status: 'info' as const })));
     out.push({ id: 'emulators', status: f.emulatorCount ? 'ok' : 'warn', message: `${f.emulatorCount} QEMU emulator(s) found`, ...(f.emulatorCount ? {} : { hint: 'apt-get install qemu-user-static' }) });
+    // A disabled entry of xarch's own is a handler xarch set up that no longer runs anything.
+    for (const e of f.entries) if (!e.enabled && isOurs(e.rule)) out.push({ id: 'entry-disabled', status: 'fail', message: `entry ${e.name} (xarch's) is disabled: the programs it would run fail with "exec format error"`, hint: `xarch enable ${e.name}` });
     out.push({ id: 'kernel', status: 'info', message: `Linux ${f.kernel.release}: F ${f.kernel.fixBinary ? 'yes' : 'no (needs 4.8)'}, P via AT_FLAGS ${f.kernel.preserveArgv0AuxFlag ? 'yes' : 'no (needs 5.12)'}, per-user-namespace instances ${f.kernel.perUserNamespace ? 'yes' : 'no (needs 6.7)'}` });
   }
   return out;
@@ -178,7 +203,7 @@ function interpreterFacts(p: string): InterpreterFacts {
 function subjectOfFile(file: string, root: string): SubjectFacts {
   const s: SubjectFacts = { label: file, execPath: file, head: new Uint8Array(0), elf: null, target: null, setuid: false, root, loaderPresent: null };
   try {
-    const st = statSync(file);
+    const st = statSync(fsPath(file));
     s.setuid = (st.mode & 0o4000) !== 0;
     s.elf = readElfFile(file);
     s.head = s.elf.header;
@@ -192,6 +217,18 @@ function subjectOfFile(file: string, root: string): SubjectFacts {
     else throw e;
   }
   return s;
+}
+
+/** See Facts.inContainer. */
+function containedHere(): boolean {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m && (BigInt('0x' + m[1]) & (1n << 21n)) === 0n) return true;
+    // The initial user namespace maps every id: "0 0 4294967295".
+    return !isInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 export function gatherFacts(arg: string | undefined, opts: DoctorOptions = {}): Facts {
@@ -212,10 +249,10 @@ export function gatherFacts(arg: string | undefined, opts: DoctorOptions = {}): 
     const m = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
     capSysAdmin = m ? (BigInt('0x' + m[1]) & (1n << 21n)) !== 0n : false;
   } catch { /* unknown: assume none */ }
-  const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+  const inContainer = containedHere();
   const subjects: SubjectFacts[] = [];
   if (arg !== undefined) {
-    const st = statSync(arg);
+    const st = statSync(fsPath(arg));
     if (st.isDirectory()) {
       const root = path.resolve(arg);
       const sh = resolveInRoot(root, '/bin/sh');

@@ -14,6 +14,7 @@ import { fromSystemError, XarchError } from '../core/errors.js';
 import { bytesReadAt, parseDynamic, parseElf, type DynamicInfo, type ElfInfo, type ReadAt } from '../core/elf.js';
 import type { HostSample, LintContext } from '../core/lint.js';
 import { BINPRM_BUF_SIZE, type Rule } from '../core/rule.js';
+import { encodePath, hasEscapedBytes } from '../core/path-bytes.js';
 
 export interface OpenOptions {
   /** Refuse a symlink as the last component instead of following it (scan never follows links). */
@@ -54,8 +55,17 @@ function shown(file: string | Buffer): string {
   return typeof file === 'string' ? file : file.toString('latin1');
 }
 
+/**
+ * The name to hand the file system: a string holding escaped bytes (a name
+ * that is not UTF-8, core/path-bytes.ts) goes as its bytes.
+ */
+export function fsPath(p: string | Buffer): string | Buffer {
+  return typeof p === 'string' && hasEscapedBytes(p) ? Buffer.from(encodePath(p)) : p;
+}
+
 /** Open a regular file for reading (see the top of this file). */
-function openRegular(file: string | Buffer, opts: OpenOptions, refuse: Refusal): number {
+function openRegular(given: string | Buffer, opts: OpenOptions, refuse: Refusal): number {
+  const file = fsPath(given);
   let fd: number;
   try {
     if (!opts.seenRegular) {

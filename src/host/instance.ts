@@ -50,16 +50,21 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** The file system types mounted at `mountPoint`, in mount order (the last is on top). */
-export function mountTypesAt(mountinfo: string, mountPoint: string): string[] {
-  const out: string[] = [];
+/** The mounts at `mountPoint` (file system type and source), in mount order (the last is on top). */
+export function mountsAt(mountinfo: string, mountPoint: string): { type: string; source: string }[] {
+  const out: { type: string; source: string }[] = [];
   for (const line of mountinfo.split('\n')) {
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
     if (sep < 0 || fields.length < sep + 2) continue;
-    if (unescapeMountinfo(fields[4] ?? '') === mountPoint) out.push(fields[sep + 1]!);
+    if (unescapeMountinfo(fields[4] ?? '') === mountPoint) out.push({ type: fields[sep + 1]!, source: unescapeMountinfo(fields[sep + 2] ?? '') });
   }
   return out;
+}
+
+/** The file system types mounted at `mountPoint`, in mount order (the last is on top). */
+export function mountTypesAt(mountinfo: string, mountPoint: string): string[] {
+  return mountsAt(mountinfo, mountPoint).map((m) => m.type);
 }
 
 export function classifyInstance(f: InstanceFacts): InstanceReport {

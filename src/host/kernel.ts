@@ -9,6 +9,7 @@ import { displayBytes } from '../core/bytes.js';
 import { parseEntry, registerBytes, type Rule } from '../core/rule.js';
 import type { LiveEntry } from '../core/match.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
+import { XARCH_MOUNT_SOURCE } from './mount.js';
 
 /** Where binfmt_misc is mounted on every Linux distribution. */
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
@@ -209,7 +210,8 @@ export function ensureMounted(dir: string = DEFAULT_BINFMT_DIR, opts: { filesyst
   } catch {
     known = undefined;
   }
-  const r = spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { encoding: 'utf8', timeout: 15_000 });
+  // The source name marks the mount as xarch's, for uninstall (host/mount.ts).
+  const r = spawnSync('mount', ['-t', 'binfmt_misc', XARCH_MOUNT_SOURCE, dir], { encoding: 'utf8', timeout: 15_000 });
   if (r.error) {
     throw new XarchError('BINFMT_UNAVAILABLE', `cannot run mount(8) to mount binfmt_misc at ${dir}: ${r.error.message}`, {
       path: dir, cause: r.error, hint: 'install util-linux (mount), or mount it yourself: mount -t binfmt_misc binfmt_misc ' + dir,

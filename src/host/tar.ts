@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { readRange } from './file.js';
 
@@ -266,6 +266,9 @@ export type RawTap = (chunk: Uint8Array) => void;
 
 /** A byte stream of `file` (or a range of it), decompressed. */
 export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }, tap?: RawTap): { stream: Readable; done: Promise<void> } {
+  // createReadStream refuses end < start (ERR_OUT_OF_RANGE): an empty range,
+  // e.g. a zero-length layer, is an empty archive, as tar(1) reads it.
+  if (range && range.end <= range.start) return { stream: Readable.from([]), done: Promise.resolve() };
   const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
   const raw: Readable = tap ? source.pipe(new Transform({ transform(chunk: Uint8Array, _enc, cb) { tap(chunk); cb(null, chunk); } })) : source;
   if (tap) source.on('error', (e) => raw.destroy(e));

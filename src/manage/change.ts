@@ -3,6 +3,7 @@
 import { XarchError } from '../core/errors.js';
 import type { LiveEntry } from '../core/match.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readEntry, readLiveEntries, removeEntry, setEntryEnabled } from '../host/kernel.js';
+import { unmountIfOurs } from '../host/mount.js';
 import { asXarchError, errorJson, type ItemError, type ManageOptions, type PersistHooks } from './options.js';
 import { selectEntries } from './select.js';
 
@@ -23,6 +24,8 @@ export interface ChangeOptions extends ManageOptions {
   force?: boolean;
   dryRun?: boolean;
   persist?: PersistHooks;
+  /** uninstall took down the binfmt_misc mount xarch had made, now empty. */
+  onUnmounted?: (dir: string) => void;
 }
 
 /** Live entries; an unmounted instance has none (uninstall) or is an error (enable/disable). */
@@ -37,8 +40,19 @@ function liveEntries(dir: string, unmountedIsEmpty: boolean): LiveEntry[] {
 /** Remove entries (default: all of xarch's). */
 export function uninstall(args: readonly string[], opts: ChangeOptions = {}): ChangeItem[] {
   const dir = opts.binfmtDir ?? DEFAULT_BINFMT_DIR;
-  const sel = selectEntries(args, liveEntries(dir, true), opts.force);
+  const live = liveEntries(dir, true);
+  const sel = selectEntries(args, live, opts.force);
   const items: ChangeItem[] = sel.problems.map((p) => ({ name: p.name ?? p.arg, arg: p.arg, status: p.status, reason: p.reason }));
+  // Without arguments every file xarch persisted goes too, also where the
+  // live entry of that name is another tool's (Debian's qemu-aarch64) or
+  // there is none: otherwise the next boot registers xarch's rule again.
+  if (args.length === 0 && opts.persist?.list) {
+    for (const name of opts.persist.list()) {
+      if (sel.entries.some((e) => e.name === name)) continue;
+      const other = live.some((e) => e.name === name);
+      items.push({ name, status: other ? 'skipped' : 'absent', reason: other ? `${name} is not xarch's entry (another tool registered it); only xarch's persisted file is removed` : `${name} is not registered` });
+    }
+  }
   for (const e of sel.entries) {
     const item: ChangeItem = { name: e.name, status: 'failed' };
     try {
@@ -57,7 +71,8 @@ export function uninstall(args: readonly string[], opts: ChangeOptions = {}): Ch
   // Persisted configuration goes with the entry (and for absent targets too: uninstall means "not any more").
   if (opts.persist && !opts.dryRun) {
     for (const item of items) {
-      if (item.status !== 'removed' && item.status !== 'absent') continue;
+      // A skipped item is another tool's live entry: the file of that name, if xarch wrote it, is still xarch's.
+      if (item.status !== 'removed' && item.status !== 'absent' && item.status !== 'skipped') continue;
       try {
         const r = opts.persist.remove(item.name);
         if (r !== undefined && r !== false) item.persistedRemoved = r;
@@ -67,7 +82,18 @@ export function uninstall(args: readonly string[], opts: ChangeOptions = {}): Ch
       }
     }
   }
+  // A mount xarch made for its entries goes with the last of them; one that
+  // holds another tool's entries, or that xarch did not make, stays.
+  if (!opts.dryRun && isMounted(dir) && readLiveEntries(dir).length === 0 && unmountIfOurs(dir)) opts.onUnmounted?.(dir);
   return items;
+}
+
+function vanished(dir: string, name: string): boolean {
+  try {
+    return readEntry(dir, name) === null;
+  } catch {
+    return false;
+  }
 }
 
 /** Enable or disable entries (default: all of xarch's); reports the state read back. */
@@ -91,6 +117,13 @@ export function setEnabled(args: readonly string[], enabled: boolean, opts: Chan
         ? { name: e.name, status: want, enabled: back.enabled }
         : { name: e.name, status: 'failed', enabled: back.enabled, reason: `the kernel still reports it ${back.enabled ? 'enabled' : 'disabled'}` });
     } catch (err) {
+      // Listed, then removed by someone else (a concurrent uninstall) before
+      // or just after the write: there is nothing left to switch, as for
+      // an entry that was never there.
+      if (vanished(dir, e.name)) {
+        items.push({ name: e.name, status: 'absent', reason: 'already gone (removed concurrently)' });
+        continue;
+      }
       const x = asXarchError(err);
       items.push({ name: e.name, status: 'failed', reason: x.message, error: errorJson(x) });
     }

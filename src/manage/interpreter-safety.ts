@@ -1,7 +1,7 @@
 // Whether an interpreter path is safe to register: the file-system checks
 // (IO), gathered before planning so the planner decides on values
 // (InterpreterCheck in src/manage/plan.ts).
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XarchError } from '../core/errors.js';
 import { displayBytes } from '../core/bytes.js';
@@ -11,8 +11,9 @@ import type { InterpreterCheck } from './plan.js';
 
 /**
  * Why an interpreter must not be registered, or null. Absolute, present,
- * an executable regular file, and neither it nor any directory on its path
- * (the path as given and the resolved one) writable by anyone but root:
+ * an executable regular file, and neither it nor any directory or symlink
+ * the kernel passes through to reach it (resolutionChain) writable or owned
+ * by anyone but root:
  * otherwise that user could swap the emulator and run code inside every
  * foreign exec on the machine.
  */
@@ -33,34 +34,62 @@ export function interpreterProblem(interpreter: string): XarchError | null {
   if (!st.isFile() || (st.mode & 0o111) === 0) {
     return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} is not an executable file`, { path: interpreter, errno: 'EACCES', hint: 'chmod 755 it, or name another emulator' });
   }
-  const chains = [interpreter];
+  let chain: string[];
   try {
-    const real = realpathSync(interpreter);
-    if (real !== interpreter) chains.push(real);
-  } catch { /* stat worked, so realpath will too */ }
-  for (const p of chains) {
-    let cur = p;
-    for (;;) {
-      let s;
-      try {
-        s = lstatSync(cur);
-      } catch {
-        break;
-      }
-      const isLink = s.isSymbolicLink();
-      const groupOrOtherWritable = (s.mode & 0o022) !== 0;
-      const sticky = (s.mode & 0o1000) !== 0;
-      const bad = !trustedOwner(s.uid) ? `is owned by uid ${s.uid}` : !isLink && groupOrOtherWritable && !(s.isDirectory() && sticky && cur !== p) ? 'is writable by group or others' : null;
-      if (bad) {
-        return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} is unsafe: ${cur} ${bad}, so a non-root user could replace the emulator every foreign program runs through`, {
-          path: cur, hint: `install the emulator in a root-owned directory that only root can write (chmod go-w ${cur}; chown root ${cur})`,
-        });
-      }
-      if (cur === '/') break;
-      cur = path.dirname(cur);
+    chain = resolutionChain(interpreter);
+  } catch {
+    return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} cannot be resolved (a symlink loop or an unreadable directory)`, { path: interpreter, errno: 'ELOOP', hint: 'name the emulator by a path without symlink loops' });
+  }
+  const final = chain[chain.length - 1];
+  for (const cur of chain) {
+    let s;
+    try {
+      s = lstatSync(cur);
+    } catch {
+      continue;
+    }
+    const isLink = s.isSymbolicLink();
+    const groupOrOtherWritable = (s.mode & 0o022) !== 0;
+    const sticky = (s.mode & 0o1000) !== 0;
+    const bad = !trustedOwner(s.uid) ? `is owned by uid ${s.uid}` : !isLink && groupOrOtherWritable && !(s.isDirectory() && sticky && cur !== final) ? 'is writable by group or others' : null;
+    if (bad) {
+      return new XarchError('EMULATOR_UNSAFE', `interpreter ${shown} is unsafe: ${cur} ${bad}, so a non-root user could replace the emulator every foreign program runs through`, {
+        path: cur, hint: `install the emulator in a root-owned directory that only root can write (chmod go-w ${cur}; chown root ${cur})`,
+      });
     }
   }
   return null;
+}
+
+/**
+ * Every path the kernel looks at to resolve `p`, in order: each directory,
+ * each symlink and each link's own target path, down to the final file.
+ * Without F the kernel resolves the interpreter again at every exec, so a
+ * symlink in the middle (a link to a link) owned by another user, or sitting
+ * in a directory another user can write, redirects every foreign program as
+ * surely as the final file would; checking only the given and the resolved
+ * path misses it.
+ */
+export function resolutionChain(p: string): string[] {
+  const visited = ['/'];
+  let todo = p.split('/').filter(Boolean);
+  let cur = '/';
+  let links = 0;
+  while (todo.length) {
+    const c = todo.shift()!;
+    if (c === '.') continue;
+    if (c === '..') { cur = path.dirname(cur); continue; }
+    const next = cur === '/' ? `/${c}` : `${cur}/${c}`;
+    visited.push(next);
+    // A missing component ends the walk: stat already said whether the file exists.
+    if (!lstatSync(next, { throwIfNoEntry: false })?.isSymbolicLink()) { cur = next; continue; }
+    // Linux follows at most 40 links in one lookup (ELOOP).
+    if (++links > 40) throw new Error('ELOOP');
+    const target = readlinkSync(next);
+    if (target.startsWith('/')) cur = '/';
+    todo = [...target.split('/').filter(Boolean), ...todo];
+  }
+  return [...new Set(visited)];
 }
 
 /**

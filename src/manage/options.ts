@@ -24,6 +24,8 @@ export interface ManageOptions {
 export interface PersistHooks {
   write(rule: Rule): string | void;
   remove(name: string): string | boolean | void;
+  /** Names of the entries xarch persisted (uninstall without arguments removes them all). */
+  list?(): string[];
 }
 
 /** The `error` field of a per-item result. */

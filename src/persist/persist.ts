@@ -8,6 +8,7 @@ import { stringBytes } from '../core/bytes.js';
 import { type Rule } from '../core/rule.js';
 import { renderBinfmtD } from '../formats/binfmt-d.js';
 import { writeFileAtomic } from '../host/atomic.js';
+import { listNames } from '../host/file.js';
 
 // The mark removePersisted looks for: a file without it is the admin's.
 const MARK = 'written by xarch';
@@ -43,4 +44,16 @@ export function removePersisted(name: string, opts: { etcDir?: string } = {}): s
   } catch (e) {
     throw fromSystemError(e, file, 'binfmt.d file');
   }
+}
+
+/** Names of the entries whose <etcDir>/binfmt.d/<name>.conf xarch wrote. */
+export function listPersisted(opts: { etcDir?: string } = {}): string[] {
+  const dir = path.join(opts.etcDir ?? '/etc', 'binfmt.d');
+  return listNames(dir).filter((n) => n.endsWith('.conf')).map((n) => n.slice(0, -5)).filter((name) => {
+    try {
+      return readFileSync(path.join(dir, `${name}.conf`), 'latin1').includes(MARK);
+    } catch {
+      return false;
+    }
+  }).sort();
 }

@@ -2,17 +2,23 @@
 // compressed), `docker save` / `podman save` archives and OCI image layouts
 // (directory or tar). Everything is read as streams; layers are applied in
 // order with whiteouts (.wh.<name>) and opaque directories (.wh..wh..opq).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import os from 'node:os';
 import path from 'node:path';
 import { resolveTarget, type Target } from '../core/arch.js';
-import { XarchError } from '../core/errors.js';
-import { readRange as readFileRange } from '../host/file.js';
+import { fromSystemError, XarchError } from '../core/errors.js';
+import { fsPath, readRange as readFileRange } from '../host/file.js';
 import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
 import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
+import { makeSessionTemp } from '../session/temp.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
 export interface ScanOptions {
   expect?: Target;
+  /** The host's `uname -m` (default os.machine()): its own targets need no emulator. */
+  machine?: string;
   onProgress?: (files: number) => void;
 }
 
@@ -97,16 +103,52 @@ async function scanImages(refs: ScanImage[], base: { path: string; kind: ScanRep
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const b: Parameters<typeof reportFromVirtual>[1] = { ...base, image: ref.name };
     if (ref.platform) b.platform = ref.platform;
-    out.push(reportFromVirtual(fsmap, b, expect, { unsafePaths: unsafe }, seconds));
+    out.push(reportFromVirtual(fsmap, b, expect, { unsafePaths: unsafe }, seconds, opts.machine ?? os.machine()));
   }
   return out;
 }
 
-/** Scan PATH: a directory tree, an OCI layout directory, a tar (plain or compressed), or an image archive. */
+/** The names that mean standard input (`docker save IMG | xarch scan -`). */
+export const STDIN_NAMES = ['-', '/dev/stdin'];
+
+/**
+ * Copy a stream to a temporary file and scan that as `shown`: an image's
+ * layers are read by offset, which a pipe or a compressed stream cannot give.
+ * The directory carries xarch's PID (session/temp.ts), so one a SIGKILL
+ * left behind is swept by a later session.
+ */
+async function scanSpooled(open: () => { stream: Readable; done: Promise<void> }, shown: string, opts: ScanOptions): Promise<ScanReport[]> {
+  const dir = makeSessionTemp();
+  try {
+    const file = path.join(dir, 'archive.tar');
+    try {
+      const { stream, done } = open();
+      await Promise.all([pipeline(stream, createWriteStream(file, { flags: 'wx', mode: 0o600 })), done]);
+    } catch (e) {
+      if (e instanceof XarchError) throw e;
+      throw new XarchError('ARCHIVE_INVALID', `${shown}: cannot read the archive: ${(e as Error).message}`, { path: shown, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });
+    }
+    const reports = await scanPath(file, opts);
+    return reports.map((r) => ({ ...r, path: shown }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Scan PATH: a directory tree, an OCI layout directory, a tar (plain or compressed), an image archive, or `-` for standard input. */
 export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanReport[]> {
+  if (STDIN_NAMES.includes(p)) {
+    let st;
+    try { st = statSync('/dev/stdin'); } catch (e) { throw fromSystemError(e, 'standard input', 'archive'); }
+    if (st.isCharacterDevice()) throw new XarchError('PATH_NOT_FILE', 'standard input is a terminal or a device, not an archive', { path: p, hint: 'pipe an archive in: docker save IMG | xarch scan -' });
+    // A redirected file is read in place; a pipe is copied first.
+    if (st.isFile()) return (await scanPath('/proc/self/fd/0', opts)).map((r) => ({ ...r, path: p }));
+    // open(2) of /dev/stdin fails with ENXIO on a socket: read descriptor 0 itself.
+    if (st.isFIFO() || st.isSocket()) return scanSpooled(() => ({ stream: createReadStream('', { fd: 0 }), done: Promise.resolve() }), p, opts);
+  }
   let st;
   try {
-    st = statSync(p);
+    st = statSync(fsPath(p));
   } catch {
     throw new XarchError('PATH_NOT_FOUND', `${p} does not exist`, { path: p, hint: 'give a directory, a tar file or an image archive' });
   }
@@ -121,7 +163,7 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
       const refs = resolveOciImages(readFileSync(path.join(p, 'index.json')), (d) => readRange(blob(d)), { path: p }, path.basename(p));
       return scanImages(located(refs, blob), { path: p, kind: 'oci-layout' }, opts);
     }
-    const tree: Parameters<typeof scanTree>[1] = {};
+    const tree: Parameters<typeof scanTree>[1] = { machine: opts.machine ?? os.machine() };
     if (opts.expect) tree.expect = opts.expect;
     if (opts.onProgress) tree.onProgress = opts.onProgress;
     return [scanTree(path.resolve(p), tree)];
@@ -151,8 +193,9 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
     if (e instanceof XarchError) throw Object.assign(e, { message: `${p}: ${e.message}` });
     throw new XarchError('ARCHIVE_INVALID', `${p}: cannot read the archive: ${(e as Error).message}`, { path: p, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });
   }
-  const isDocker = offsets.has('manifest.json');
-  const isOci = offsets.has('index.json') && fsmap.has('oci-layout');
+  // fsmap, not offsets: offsets are only noted for an uncompressed archive.
+  const isDocker = fsmap.get('manifest.json')?.type === 'file';
+  const isOci = fsmap.get('index.json')?.type === 'file' && fsmap.has('oci-layout');
   if ((isDocker || isOci) && compression === 'none') {
     const blob = (name: string): Source => {
       const src = offsets.get(name);
@@ -168,8 +211,8 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
     return scanImages(located(refs, blob), { path: p, kind: 'docker-archive' }, opts);
   }
   if (isDocker || isOci) {
-    throw new XarchError('ARCHIVE_INVALID', `${p} is a compressed image archive`, { path: p, hint: 'decompress it first (image layers are read by offset from the uncompressed archive)' });
+    return scanSpooled(() => openDecompressed(p, compression), p, opts);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return [reportFromVirtual(fsmap, { path: p, kind: 'tar' }, opts.expect, { unsafePaths: unsafe }, seconds)];
+  return [reportFromVirtual(fsmap, { path: p, kind: 'tar' }, opts.expect, { unsafePaths: unsafe }, seconds, opts.machine ?? os.machine())];
 }

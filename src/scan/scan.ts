@@ -6,10 +6,12 @@
 // with one reused buffer: measured here, a promise per file is an order of
 // magnitude slower, and a plain loop is faster than scanelf (bench/run.ts).
 import { readdirSync } from 'node:fs';
-import { withFile } from '../host/file.js';
+import { fsPath, withFile } from '../host/file.js';
+import { decodePath } from '../core/path-bytes.js';
 import { resolveInRoot, resolveWith, type InRootLookup } from '../host/rootfs.js';
-import { getTarget, emulatorName, TARGETS, type Target } from '../core/arch.js';
+import { getTarget, emulatorName, isHostTarget, TARGETS, type Target } from '../core/arch.js';
 import { isXarchError } from '../core/errors.js';
+import { normaliseMemberPath } from '../host/tar.js';
 import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo } from '../core/elf.js';
 
 export interface TargetCount {
@@ -59,7 +61,8 @@ export class ScanAccumulator {
   mismatches: { file: string; target: string }[] = [];
   errors = { unreadable: 0, invalidElf: 0, special: 0, unsafePaths: 0 };
 
-  constructor(private expect?: Target) {}
+  /** `machine`: the host's `uname -m`; its own family needs no emulator. */
+  constructor(private expect?: Target, private machine?: string) {}
 
   addElf(file: string, info: ElfInfo): void {
     this.elfFiles++;
@@ -87,7 +90,7 @@ export class ScanAccumulator {
   report(base: Pick<ScanReport, 'path' | 'kind'> & Partial<ScanReport>, present: (loader: string) => boolean, seconds: number): ScanReport {
     const targets: Record<string, TargetCount> = {};
     for (const [k, v] of [...this.targets].sort((a, b) => b[1].count - a[1].count)) targets[k] = v;
-    const emulators = Object.keys(targets).map((k) => getTarget(k)).filter((t): t is Target => !!t).map(emulatorName);
+    const emulators = Object.keys(targets).map((k) => getTarget(k)).filter((t): t is Target => !!t && !(this.machine && isHostTarget(t, this.machine))).map(emulatorName);
     const r: ScanReport = {
       ...base,
       files: this.files,
@@ -120,6 +123,8 @@ const BUF = 1024;
 
 export interface TreeOptions {
   expect?: Target;
+  /** The host's `uname -m`: its own targets are not listed as needing an emulator. */
+  machine?: string;
   /** Called about every 2000 files with the running count. */
   onProgress?: (files: number) => void;
 }
@@ -127,7 +132,7 @@ export interface TreeOptions {
 /** Scan a directory tree without following symlinks. */
 export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
   const start = process.hrtime.bigint();
-  const acc = new ScanAccumulator(opts.expect);
+  const acc = new ScanAccumulator(opts.expect, opts.machine);
   // readdir's type stands for the stat (host/file.ts OpenOptions.seenRegular).
   const open = { noFollow: true, seenRegular: true, buffer: new Uint8Array(BUF) };
   const stack = [root];
@@ -137,13 +142,14 @@ export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
     // every Dir it creates, which costs more than the reads themselves.
     let list;
     try {
-      list = readdirSync(dir, { withFileTypes: true });
+      // Names as bytes: one that is not UTF-8 is kept (core/path-bytes.ts), not replaced by U+FFFD.
+      list = readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
     } catch {
       acc.errors.unreadable++;
       continue;
     }
     for (const e of list) {
-      const p = dir + '/' + e.name;
+      const p = dir + '/' + decodePath(e.name);
       if (e.isDirectory()) {
         stack.push(p);
         continue;
@@ -241,11 +247,15 @@ export function elfLaterRange(head: Uint8Array): { offset: number; length: numbe
 }
 
 /** Build a report from a final virtual file system (a tar, or an image's merged layers). */
-export function reportFromVirtual(fsmap: Map<string, VirtualEntry>, base: Pick<ScanReport, 'path' | 'kind'> & Partial<ScanReport>, expect: Target | undefined, extra: Partial<ScanAccumulator['errors']>, seconds: number): ScanReport {
-  const acc = new ScanAccumulator(expect);
-  for (const [p, e] of fsmap) {
-    if (e.type === 'other') acc.errors.special++;
-    if (e.type !== 'file') continue;
+export function reportFromVirtual(fsmap: Map<string, VirtualEntry>, base: Pick<ScanReport, 'path' | 'kind'> & Partial<ScanReport>, expect: Target | undefined, extra: Partial<ScanAccumulator['errors']>, seconds: number, machine?: string): ScanReport {
+  const acc = new ScanAccumulator(expect, machine);
+  for (const [p, entry] of fsmap) {
+    if (entry.type === 'other') acc.errors.special++;
+    // Files are counted by name, as the tree walk counts them: a hard link
+    // is one more name of the file it links to (tar and docker save store
+    // it as a link member, a tree shows each name as a regular file).
+    const e = entry.type === 'hardlink' ? fsmap.get(normaliseMemberPath(entry.linkname).path) : entry;
+    if (e?.type !== 'file') continue;
     acc.files++;
     if (e.info) acc.addElf(p, e.info);
     else if (e.invalidElf) acc.errors.invalidElf++;

@@ -4,6 +4,7 @@
 // to clean up) left behind, and sweep it.
 import { processAlive as alive } from '../host/process.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { fromSystemError } from '../core/errors.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +13,13 @@ const OWNED = /^xarch-rootfs-(\d+)-/;
 
 /** A new temporary directory owned by this process. */
 export function makeSessionTemp(tmp = os.tmpdir()): string {
-  return mkdtempSync(path.join(tmp, `${PREFIX}${process.pid}-`));
+  try {
+    return mkdtempSync(path.join(tmp, `${PREFIX}${process.pid}-`));
+  } catch (e) {
+    const err = fromSystemError(e, tmp, 'temporary directory');
+    // The directory is TMPDIR (or /tmp): say so, since the user never named it.
+    throw Object.assign(err, { message: `cannot make a temporary directory in ${tmp}: ${err.message}`, hint: 'set TMPDIR to a writable directory' });
+  }
 }
 
 export interface GcReport {

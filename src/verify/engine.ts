@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getTarget } from '../core/arch.js';
+import { getTarget, resolveTarget } from '../core/arch.js';
 import { buildProbe, hasProbe, PROBE_EXIT, probeMessage } from '../core/probe.js';
 import type { VerifyResult } from './verify.js';
 
@@ -38,10 +38,39 @@ function engineMissing(engine: Engine, env: NodeJS.ProcessEnv): boolean {
   return spawnSync('sh', ['-c', `command -v ${engine}`], { env }).status !== 0;
 }
 
-/** Run each target's foreign container through the engine. */
-export function verifyWithEngine(targets: readonly string[], opts: EngineOptions): VerifyResult[] {
+/** The target an image's declared platform (`docker image inspect` .Os/.Architecture/.Variant) names, or null. */
+export function targetOfPlatform(os: string, architecture: string, variant = ''): string | null {
+  for (const p of variant ? [`${os}/${architecture}/${variant}`, `${os}/${architecture}`] : [`${os}/${architecture}`]) {
+    try {
+      return resolveTarget(p).target.name;
+    } catch { /* not a name the catalogue knows: try without the variant */ }
+  }
+  return null;
+}
+
+/** The target of a local image's own platform, or why there is none. */
+function imageTarget(engine: Engine, image: string, env: NodeJS.ProcessEnv, timeout: number): { target: string } | { error: string } {
+  const r = spawnSync(engine, ['image', 'inspect', '--format', '{{.Os}} {{.Architecture}} {{.Variant}}', image], { env, encoding: 'utf8', timeout });
+  if (r.status !== 0) return { error: `${image} is not a local image: ${(r.stderr ?? r.error?.message ?? '').trim().split('\n')[0]}` };
+  const [os = '', arch = '', variant = ''] = (r.stdout ?? '').trim().split(' ');
+  const target = targetOfPlatform(os, arch, variant);
+  return target ? { target } : { error: `${image} declares the platform ${os}/${arch}${variant ? '/' + variant : ''}, which xarch does not know` };
+}
+
+/**
+ * Run each target's foreign container through the engine. With an image and
+ * no targets, the one target is the image's own platform: one image holds
+ * one architecture, so running it for other targets can only fail.
+ */
+export function verifyWithEngine(requested: readonly string[], opts: EngineOptions): VerifyResult[] {
   const env = opts.env ?? process.env;
   const timeout = opts.timeoutMs ?? 120_000;
+  let targets = requested;
+  if (opts.image && targets.length === 0) {
+    const t = engineMissing(opts.engine, env) ? { target: 'aarch64' } : imageTarget(opts.engine, opts.image, env, timeout);
+    if ('error' in t) return [{ target: opts.image, ok: false, result: 'exec-failed', entry: null, interpreter: null, flags: null, exitCode: null, signal: null, stdout: '', ms: 0, error: { message: t.error, hint: `load it (docker load / docker pull --platform P ${opts.image}), or name the targets to test` } }];
+    targets = [t.target];
+  }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-engine-'));
   try {
     return targets.map((target) => {

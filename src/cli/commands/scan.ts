@@ -2,6 +2,7 @@
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { resolveTarget } from '../../core/arch.js';
+import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
 import type { ScanReport } from '../../scan/scan.js';
 
@@ -16,12 +17,15 @@ PATH is a directory tree (symlinks are never followed; FIFOs and devices
 are skipped unopened), a tar (plain, gzip, zstd, xz, bzip2), a docker/podman
 save archive, or an OCI image layout (directory or tar). Images are read
 layer by layer with whiteouts, one report per image, and per platform for a
-multi-platform index. Nothing is written to disk.`,
+multi-platform index. Nothing is written to disk but a temporary copy
+(in TMPDIR, removed after) of an archive read from a pipe or of a
+compressed image archive: image layers are read by offset.`,
   positionals: [{ name: 'PATH', repeatable: true, required: true, complete: 'file' }],
   options: {
     expect: { type: 'string', value: 'TARGET', complete: 'target', description: 'list every ELF file of another architecture (default for images: the platform the image declares); exit 1 if any' },
     list: { type: 'boolean', description: 'print every mismatching file (default: the first 20)' },
   },
+  notes: 'Files are counted by name: a file with several hard links counts once per\nname, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an\narchive from standard input: docker save IMG | xarch scan -',
   json: 'one line per scanned unit: {"path","kind","image","platform","expect","files","elfFiles","targets":{NAME:{"count","class","byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path","present","count","targets"}],"emulators","mismatches":[{"file","target"}],"errors":{"unreadable","invalidElf","special","unsafePaths"},"seconds"}',
 });
 
@@ -58,9 +62,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
       reports = await scanPath(p, opts);
     } catch (e) {
-      if (!(e instanceof Error) || !('code' in e)) throw e;
+      // Only xarch's own errors are a per-path answer; a Node error (which
+      // has a code too, ERR_OUT_OF_RANGE) is a bug and must say so.
+      if (!isXarchError(e)) throw e;
       failed = true;
-      const x = e as Error & { code: string; hint?: string };
+      const x = e;
       if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
       else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
       continue;

@@ -31,7 +31,7 @@ ${wrap('Probes: ', PROBE_TARGETS.join(' '), '  ')}`,
     sandbox: { type: 'boolean', description: 'test in a private binfmt_misc instance of a new user namespace (Linux 6.7+): register handlers for every emulator found there, run the probes, leave nothing behind. Needs no root and changes nothing on the host.' },
     'binfmt-dir': binfmtDirOption('the binfmt_misc mount whose handlers predict the entry'),
     engine: { type: 'string', value: 'E', choices: ['docker', 'podman'], description: "docker or podman: run each target as a foreign container (a one-file image built locally from the probe, or 'uname -m' in --image IMG) with the host's handlers; the engine's errors are explained. Default targets: aarch64 arm riscv64 ppc64le s390x" },
-    image: { type: 'string', value: 'IMG', description: "with --engine: a local image to run 'uname -m' in" },
+    image: { type: 'string', value: 'IMG', description: "with --engine: a local image to run 'uname -m' in, for its own platform unless TARGETs are named" },
     timeout: { type: 'string', value: 'MS', description: 'per probe (default 20000; 120000 with --engine)' },
   },
   json: 'one line per target: {"target","ok","result","entry","interpreter","flags","exitCode","signal","stdout","ms","error","instance":{"kind","hostInstance","userNamespace","container","detail"}}',
@@ -56,7 +56,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.engine !== undefined) {
     if (values.engine !== 'docker' && values.engine !== 'podman') throw new UsageError(`--engine is docker or podman, not '${values.engine}'`);
     if (values.sandbox) throw new UsageError('--engine uses the host\'s handlers; it cannot be combined with --sandbox');
-    const targets = requested.length ? requested : ['aarch64', 'arm', 'riscv64', 'ppc64le', 's390x'];
+    // With --image and no targets: the image's own platform (verify/engine.ts).
+    const targets = requested.length || values.image ? requested : ['aarch64', 'arm', 'riscv64', 'ppc64le', 's390x'];
     const opts: EngineOptions = { engine: values.engine, timeoutMs: values.timeout === undefined ? 120_000 : timeoutMs, env: io.env };
     if (values.image) opts.image = values.image;
     const results = verifyWithEngine(targets, opts);
