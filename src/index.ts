@@ -21,6 +21,7 @@ export {
   BINPRM_BUF_SIZE, MAX_REGISTER_LENGTH, NAME_MAX,
 } from './core/rule.js';
 export type { Rule, RuleParse, RegisterErrno, ParseOptions } from './core/rule.js';
+export { decodePath, encodePath } from './core/path-bytes.js';
 export { byteString, stringBytes, displayBytes, escapeHex, unescapeHex, toHex, fromHex, bytesEqual } from './core/bytes.js';
 export { matchRule, whichEntry, pathExtension } from './core/match.js';
 export type { LiveEntry, MatchResult, WhichResult, NearMiss, FirstDiff } from './core/match.js';
@@ -55,6 +56,13 @@ export { unpackTarFile } from './host/unpack.js';
 // ---- features
 export { findEmulators, withVersions, DEFAULT_EMULATOR_DIRS } from './emulators/discover.js';
 export { bestEmulator, honoursP } from './emulators/emulator.js';
+export { Store, defaultStoreDir } from './emulators/store.js';
+export { useSet, rollback } from './emulators/promote.js';
+export { unpackSource } from './emulators/sources.js';
+export { probeEmulators } from './emulators/canary.js';
+export { resolveSet } from './emulators/manifest.js';
+export type { Manifest, StoreState } from './emulators/manifest.js';
+export { packageOwners } from './emulators/discover.js';
 export type { Emulator } from './emulators/emulator.js';
 export { installTargets, installRules } from './manage/install.js';
 export type { InstallOptions } from './manage/install.js';
@@ -66,7 +74,7 @@ export { status } from './manage/status.js';
 export type { StatusReport, StatusEntry } from './manage/status.js';
 export { selectEntries } from './manage/select.js';
 export { isOurs, servedTargets, conflictsFor } from './manage/ownership.js';
-export { interpreterProblem } from './manage/interpreter-safety.js';
+export { interpreterProblem, resolutionChain } from './manage/interpreter-safety.js';
 export type { ManageOptions } from './manage/options.js';
 export { writePersisted, removePersisted } from './persist/persist.js';
 export { readConfig, binfmtDFiles } from './persist/config.js';
