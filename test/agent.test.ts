@@ -6,7 +6,8 @@
 // pure parts: the pass decision, the check verdict and the feature file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { getTarget } from '../src/core/arch.js';
@@ -16,7 +17,7 @@ import { checkState, type AgentState } from '../src/agent/state.js';
 import { platformLabel, renderFeatures } from '../src/agent/features.js';
 import { renderRegister } from '../src/core/rule.js';
 import type { PlannedRule } from '../src/manage/plan.js';
-import { CLI, inSandbox, needSandbox } from './helpers/env.js';
+import { CLI, FIXTURES, inSandbox, needSandbox } from './helpers/env.js';
 
 const aarch64 = getTarget('aarch64')!;
 const rule = ruleFromTarget(aarch64, { name: 'qemu-aarch64', interpreter: '/usr/bin/qemu-aarch64-static', flags: 'POF' });
@@ -168,3 +169,36 @@ test('agent: --once exits 0 when in effect; usage errors exit 2', { skip: needSa
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('agent --once --emulators SET: the set\'s targets are kept, pointing into the store; the fixture busybox runs through them', { skip: needSandbox() || needRoot() }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-agent-set-'));
+  try {
+    const qemu = '/usr/bin/qemu-aarch64-static';
+    const busybox = path.join(FIXTURES, 'arm64/root/bin/busybox');
+    if (!existsSync(qemu) || !existsSync(busybox)) return void console.log('# skip reason: no qemu-aarch64-static or arm64 fixtures');
+    mkdirSync(path.join(tmp, 'in/bin'), { recursive: true });
+    copyFileSync(qemu, path.join(tmp, 'in/bin/qemu-aarch64-static'));
+    assert.equal(spawnSync('tar', ['-C', path.join(tmp, 'in'), '-cf', path.join(tmp, 'q.tar'), 'bin']).status, 0);
+    const store = path.join(tmp, 'store');
+    const add = spawnSync(process.execPath, [CLI, 'emulators', 'add', path.join(tmp, 'q.tar'), '--store', store, '--json'], { encoding: 'utf8' });
+    assert.equal(add.status, 0, add.stderr);
+    const id: string = JSON.parse(add.stdout).id;
+    const r = inSandbox(['sh', '-c', `${process.execPath} ${CLI} agent --once --emulators ${id} --store ${store} --state-dir ${tmp}/state && ` +
+      `cat "$XARCH_SANDBOX_BINFMT/qemu-aarch64" && ${busybox} echo ran-through-the-set`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /"event":"repaired","name":"qemu-aarch64","target":"aarch64","action":"registered"/);
+    const interpreter = /^interpreter (.*)$/m.exec(r.stdout)?.[1] ?? '';
+    assert.ok(interpreter.startsWith(store + '/'), `the entry's interpreter ${interpreter} is inside the store`);
+    assert.match(r.stdout, /ran-through-the-set/);
+    assert.doesNotMatch(r.stdout, /"name":"qemu-arm"/, 'only the set\'s targets');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+function needRoot(): string | false {
+  if (process.getuid?.() === 0) return false;
+  const reason = 'adding to a root-owned emulator store needs root';
+  console.log(`# skip reason: ${reason}`);
+  return reason;
+}

@@ -12,6 +12,7 @@ import { stringBytes } from '../core/bytes.js';
 import { renderRegister } from '../core/rule.js';
 import { hasProbe } from '../core/probe.js';
 import { findEmulators, withVersions, emulatorVersion, type FindOptions } from '../emulators/discover.js';
+import type { Emulator } from '../emulators/emulator.js';
 import { writeFileAtomic } from '../host/atomic.js';
 import { ensureMounted, readEntry, removeEntry } from '../host/kernel.js';
 import { applyPlan, readInstance } from '../manage/apply.js';
@@ -35,6 +36,8 @@ export interface DesiredOptions {
   /** Read Debian's /usr/share/binfmts too (default true). */
   debian?: boolean;
   emulatorSearch?: FindOptions;
+  /** The emulators of a store set: the desired targets are the set's (or --arches among them), the interpreters the set's files. */
+  emulators?: Emulator[];
   machine?: string;
   kernelRelease?: string;
 }
@@ -54,12 +57,15 @@ export async function desiredState(opts: DesiredOptions = {}): Promise<Desired> 
   const problems: AgentEvent[] = [];
   const noInstance = { mounted: false, entries: [], globalEnabled: true };
   let all: PlannedRule[];
-  if (opts.arches) {
-    const found = findEmulators({ ...(opts.emulatorSearch ?? {}), kernelRelease });
-    const wanted = new Set(wantedTargets({ targets: opts.arches }, machine, found).map((w) => w.target.name));
-    const emulators = await withVersions(found.filter((e) => wanted.has(e.target)), kernelRelease);
+  if (opts.arches || opts.emulators) {
+    const targets = opts.arches ?? [];
+    const found = opts.emulators ?? findEmulators({ ...(opts.emulatorSearch ?? {}), kernelRelease });
+    const wanted = new Set(wantedTargets({ targets }, machine, found).map((w) => w.target.name));
+    // A store set's emulators come with the versions its manifest recorded.
+    const chosen = found.filter((e) => wanted.has(e.target));
+    const emulators = opts.emulators ? chosen : await withVersions(chosen, kernelRelease);
     const facts: PlanFacts = { machine, kernelRelease, interpreters: checkInterpreters(emulators.map((e) => e.path)), instance: noInstance };
-    all = targetCandidates({ targets: opts.arches }, emulators, facts);
+    all = targetCandidates({ targets }, emulators, facts);
   } else {
     const cfg = readConfig([], opts.configRoot ?? '/', { debian: opts.debian !== false });
     for (const e of cfg.errors) problems.push({ event: 'error', name: e.source, message: e.message });

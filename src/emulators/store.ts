@@ -16,7 +16,7 @@ import { readElfFile } from '../host/file.js';
 import { withVersions } from './discover.js';
 import { honoursP, type Emulator } from './emulator.js';
 import {
-  emptyState, parseManifest, parseState, renderManifest, setId, setVersion, type Manifest, type ManifestFile, type ManifestProbe, type StoreState,
+  emptyState, parseManifest, parseState, renderManifest, setId, setVersion, resolveSet, type Manifest, type ManifestFile, type ManifestProbe, type StoreState,
 } from './manifest.js';
 
 /**
@@ -296,4 +296,10 @@ export function emulatorsIn(dir: string, files: readonly ManifestFile[], kernelR
     }
   }
   return out;
+}
+
+/** The emulators of a store set named by id, prefix or QEMU version (install and agent --emulators SET). */
+export function setEmulators(set: string, storeDir: string): Emulator[] {
+  const store = new Store(storeDir);
+  return store.emulators(store.read(resolveSet(set, store.list())));
 }

@@ -5,6 +5,7 @@ import { defineCommand, parseCommand } from '../options.js';
 import { binfmtDirOption } from '../common-options.js';
 import { isMounted, readLiveEntries } from '../../host/kernel.js';
 import { Agent, desiredState, type DesiredOptions } from '../../agent/agent.js';
+import { defaultStoreDir, setEmulators } from '../../emulators/store.js';
 import { checkState, readState, DEFAULT_STATE_DIR } from '../../agent/state.js';
 import { NFD_FEATURES_DIR } from '../../agent/features.js';
 
@@ -14,7 +15,8 @@ export const command = defineCommand({
   description: `
 Keep binfmt_misc handlers in effect. The desired state is the persisted
 configuration, read as 'xarch apply' reads it (binfmt.d, then Debian's
-/usr/share/binfmts), or --arches. At start and every --interval the
+/usr/share/binfmts), or --arches, or the targets of an emulator store set
+(--emulators SET). At start and every --interval the
 instance is read and whatever was removed (one entry, or the whole table
 flushed), disabled or changed by others is registered again; every desired
 target's probe is exec'd through the kernel at each pass. Another tool's
@@ -29,6 +31,8 @@ SIGTERM ends it cleanly; the handlers stay registered unless --remove-on-exit.`,
   options: {
     arches: { type: 'string', value: 'LIST', multiple: true, complete: 'target', description: "catalogue targets to keep (comma-separated, repeatable; 'all'), instead of the persisted configuration" },
     dir: { type: 'string', value: 'DIR', multiple: true, complete: 'dir', description: 'with --arches: look for emulators in DIR first' },
+    emulators: { type: 'string', value: 'SET', description: "keep the handlers of this emulator store set in effect (its targets, or those of --arches), pointing into the set ('xarch emulators list')" },
+    store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store --emulators reads (default /var/lib/xarch/emulators for root)' },
     root: { type: 'string', value: 'DIR', default: '/', complete: 'dir', description: 'read the configuration directories under DIR' },
     'no-debian': { type: 'boolean', description: 'skip /usr/share/binfmts' },
     interval: { type: 'string', value: 'S', default: '10', description: 'seconds between passes' },
@@ -60,6 +64,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   const desiredOpts: DesiredOptions = { emulatorSearch: { extraDirs: values.dir, path: io.env.PATH ?? '' }, debian: !values['no-debian'], configRoot: values.root };
   if (values.arches.length) desiredOpts.arches = values.arches.flatMap((a) => a.split(',')).filter(Boolean);
+  if (values.emulators !== undefined) desiredOpts.emulators = setEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
   const desired = await desiredState(desiredOpts);
   const say = (e: object) => jsonLine(io, { time: new Date().toISOString(), ...e });
   const agent = new Agent(desired, {

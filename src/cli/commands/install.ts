@@ -8,14 +8,7 @@ import { emulatorHint } from '../../emulators/emulator.js';
 import { installTargets, type InstallOptions } from '../../manage/install.js';
 import { persistHooks, summary, warnLines } from '../manage-common.js';
 import { probeInstalled } from '../../verify/installed.js';
-import { defaultStoreDir, Store } from '../../emulators/store.js';
-import { resolveSet } from '../../emulators/manifest.js';
-
-/** The emulators of a store set (install --emulators SET). */
-function storeEmulators(set: string, dir: string) {
-  const store = new Store(dir);
-  return store.emulators(store.read(resolveSet(set, store.list())));
-}
+import { defaultStoreDir, setEmulators } from '../../emulators/store.js';
 
 export const command = defineCommand({
   name: 'install',
@@ -69,7 +62,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (/[^POCF]/.test(values.flags)) throw new UsageError(`--flags '${values.flags}': only P, O, C and F are binfmt_misc flags`);
     opts.flags = values.flags;
   }
-  if (values.emulators !== undefined) opts.emulators = storeEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
+  if (values.emulators !== undefined) opts.emulators = setEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
   if (values.persist) opts.persist = persistHooks(values['etc-dir']);
   const items = await installTargets({ targets: positionals }, opts);
