@@ -60,8 +60,14 @@ function tarball(files: [string, string][]): string {
 
 /** Run a shell script in a private binfmt_misc instance ($B is the instance); stdout. */
 function inInstance(script: string): { status: number | null; stdout: string; stderr: string } {
-  const r = inSandbox(['sh', '-ec', `B="$XARCH_SANDBOX_BINFMT"; X() { "${process.execPath}" "${CLI}" "$@"; }\n${script}`]);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  // Scratch files of the script (`> before`) go to a directory of its own, never the repository.
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'xarch-store-sh-'));
+  try {
+    const r = inSandbox(['sh', '-ec', `B="$XARCH_SANDBOX_BINFMT"; X() { "${process.execPath}" "${CLI}" "$@"; }\n${script}`], { cwd });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 test('tarball: static emulators enter with a manifest; files root-owned 0755, install-safe; the same files again are the same set', { skip: needQemu() || needSandbox(), timeout: 120_000 }, () => {
