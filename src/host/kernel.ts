@@ -1,6 +1,9 @@
-// The live binfmt_misc directory: the IO edge for reading (and, later,
-// writing) the kernel's entries. Every function takes the directory, so a
-// private instance or a test directory can stand in for the global one.
+// The live binfmt_misc directory: the IO edge for reading and writing the
+// kernel's entries, mounting, and mapping each errno the kernel answers to a
+// meaning. Every function takes the directory, so a private instance or a
+// test directory can stand in for the global one. It stays one file (a little
+// over 400 lines) because the errno tables and the writes they explain are
+// read together.
 import { accessSync, closeSync, constants as fsConstants, openSync, opendirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
