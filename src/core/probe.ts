@@ -135,31 +135,23 @@ function s390x(l: Layout): Uint8Array {
 /** A 32-bit little-endian immediate, as x86 instructions take it. */
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-function i386(l: Layout): Uint8Array {
+/**
+ * The x86 probe: write(1, msg, len) then exit(42), `mov r32, imm32` for each
+ * register. i386 and x86_64 differ only in the syscall numbers, the opcodes
+ * of the argument registers and the trap instruction.
+ */
+function x86Probe(l: Layout, abi: { write: number; exit: number; args: readonly [number, number, number]; trap: readonly number[] }): Uint8Array {
+  const [arg1, arg2, arg3] = abi.args;
+  const movEax = 0xb8;
   return Uint8Array.from([
-    0xb8, ...le32(4), // mov eax, 4 (write)
-    0xbb, ...le32(1), // mov ebx, 1
-    0xb9, ...le32(l.msg), // mov ecx, msg
-    0xba, ...le32(l.len), // mov edx, len
-    0xcd, 0x80, // int 0x80
-    0xb8, ...le32(1), // mov eax, 1 (exit)
-    0xbb, ...le32(PROBE_EXIT), // mov ebx, 42
-    0xcd, 0x80, // int 0x80
+    movEax, ...le32(abi.write), arg1, ...le32(1), arg2, ...le32(l.msg), arg3, ...le32(l.len), ...abi.trap,
+    movEax, ...le32(abi.exit), arg1, ...le32(PROBE_EXIT), ...abi.trap,
   ]);
 }
 
-function x86_64(l: Layout): Uint8Array {
-  return Uint8Array.from([
-    0xb8, ...le32(1), // mov eax, 1 (write)
-    0xbf, ...le32(1), // mov edi, 1
-    0xbe, ...le32(l.msg), // mov esi, msg
-    0xba, ...le32(l.len), // mov edx, len
-    0x0f, 0x05, // syscall
-    0xb8, ...le32(60), // mov eax, 60 (exit)
-    0xbf, ...le32(PROBE_EXIT), // mov edi, 42
-    0x0f, 0x05, // syscall
-  ]);
-}
+// i386: ebx, ecx, edx and int 0x80; x86_64: edi, esi, edx and syscall.
+const i386 = (l: Layout) => x86Probe(l, { write: 4, exit: 1, args: [0xbb, 0xb9, 0xba], trap: [0xcd, 0x80] });
+const x86_64 = (l: Layout) => x86Probe(l, { write: 1, exit: 60, args: [0xbf, 0xbe, 0xba], trap: [0x0f, 0x05] });
 
 // e_flags: ARM EABI5 with hard float; MIPS: arch level + o32/n64, no PIC;
 // PowerPC64: ELFv2 for little-endian, ELFv1 for big-endian (so the entry
