@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+import { startDockerd } from './helpers/dockerd.js';
 import { explainEngineError } from '../src/verify/engine.js';
 
 const GLOBAL = '/proc/sys/fs/binfmt_misc';
@@ -39,18 +40,10 @@ test('engine errors are explained', () => {
 
 const skip = setupSkip();
 test('verify --engine docker: foreign containers through a real dockerd', { skip, timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'xarch-docker-'));
-  const sock = `unix://${dir}/sock`;
-  const env = { ...process.env, DOCKER_HOST: sock };
-  const daemon = spawn('dockerd', ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--pidfile', `${dir}/pid`, '-H', sock, '--iptables=false', '--bridge=none'], { stdio: 'ignore' });
+  const engine = await startDockerd('xarch-docker-');
+  const env = engine.env;
   let mounted = false;
   try {
-    let up = false;
-    for (let i = 0; i < 60 && !up; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      up = spawnSync('docker', ['info'], { env, stdio: 'ignore' }).status === 0;
-    }
-    assert.ok(up, 'dockerd started');
     const imp = spawnSync('sh', ['-c', `tar -C "$1" -c . | docker import - xarch-test-arm64`, 'sh', fixtureRoot('arm64')!], { env, encoding: 'utf8' });
     assert.equal(imp.status, 0, imp.stderr);
 
@@ -77,10 +70,7 @@ test('verify --engine docker: foreign containers through a real dockerd', { skip
   } finally {
     spawnSync(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../../bin/xarch.js'), 'uninstall', 'aarch64', 's390x']);
     if (mounted) spawnSync('umount', [GLOBAL]);
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.on('exit', r));
-    spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
-    rmSync(dir, { recursive: true, force: true });
+    await engine.stop();
   }
   assert.deepEqual(globalEntries(), [], 'nothing left in the global instance');
 });

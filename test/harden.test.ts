@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, asUser, inSandbox, fixtureRoot, needCommand, needFixture, needSandbox, needTestUser, xarch, xarchInSandbox } from './helpers/env.js';
+import { startDockerd } from './helpers/dockerd.js';
 import { rawTar } from './helpers/tar.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-harden-'));
@@ -257,18 +258,10 @@ test('file names that are not UTF-8 are kept as bytes from argv and readdir to o
 });
 
 test('verify --engine docker --image IMG through a real dockerd: one result, for the platform the image declares', { skip: needCommand('dockerd', 'docker.io') || needFixture('arm64') || (process.getuid?.() !== 0 ? 'dockerd needs root' : false), timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'xarch-dockerd-'));
-  const sock = `unix://${dir}/sock`;
-  const env = { ...process.env, DOCKER_HOST: sock };
   // A dockerd of this test's own (data root, socket), stopped after.
-  const daemon = spawn('dockerd', ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--pidfile', `${dir}/pid`, '-H', sock, '--iptables=false', '--bridge=none'], { stdio: 'ignore' });
+  const engine = await startDockerd('xarch-dockerd-');
+  const { dir, env } = engine;
   try {
-    let up = false;
-    for (let i = 0; i < 60 && !up; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      up = spawnSync('docker', ['info'], { env, stdio: 'ignore' }).status === 0;
-    }
-    assert.ok(up, 'dockerd started');
     // docker load keeps the config's architecture (docker import would label it amd64).
     const d = path.join(dir, 'img');
     mkdirSync(d);
@@ -290,9 +283,6 @@ test('verify --engine docker --image IMG through a real dockerd: one result, for
     assert.equal(rep.platform, 'linux/arm64', save.stderr);
     assert.ok(rep.targets.aarch64.count > 100);
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.on('exit', r));
-    spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
-    rmSync(dir, { recursive: true, force: true });
+    await engine.stop();
   }
 });
