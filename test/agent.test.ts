@@ -6,7 +6,7 @@
 // pure parts: the pass decision, the check verdict and the feature file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { checkState, type AgentState } from '../src/agent/state.js';
 import { platformLabel, renderFeatures } from '../src/agent/features.js';
 import { renderRegister } from '../src/core/rule.js';
 import type { PlannedRule } from '../src/manage/plan.js';
-import { CLI, FIXTURES, inSandbox, needSandbox } from './helpers/env.js';
+import { CLI, FIXTURES, inSandbox, needCommand, needFixture, needSandbox } from './helpers/env.js';
 
 const aarch64 = getTarget('aarch64')!;
 const rule = ruleFromTarget(aarch64, { name: 'qemu-aarch64', interpreter: '/usr/bin/qemu-aarch64-static', flags: 'POF' });
@@ -170,12 +170,11 @@ test('agent: --once exits 0 when in effect; usage errors exit 2', { skip: needSa
   }
 });
 
-test('agent --once --emulators SET: the set\'s targets are kept, pointing into the store; the fixture busybox runs through them', { skip: needSandbox() || needRoot() }, () => {
+test('agent --once --emulators SET: the set\'s targets are kept, pointing into the store; the fixture busybox runs through them', { skip: needSandbox() || needRoot() || needFixture('arm64') || needCommand('qemu-aarch64-static', 'qemu-user-static') }, () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-agent-set-'));
   try {
     const qemu = '/usr/bin/qemu-aarch64-static';
     const busybox = path.join(FIXTURES, 'arm64/root/bin/busybox');
-    if (!existsSync(qemu) || !existsSync(busybox)) return void console.log('# skip reason: no qemu-aarch64-static or arm64 fixtures');
     mkdirSync(path.join(tmp, 'in/bin'), { recursive: true });
     copyFileSync(qemu, path.join(tmp, 'in/bin/qemu-aarch64-static'));
     assert.equal(spawnSync('tar', ['-C', path.join(tmp, 'in'), '-cf', path.join(tmp, 'q.tar'), 'bin']).status, 0);

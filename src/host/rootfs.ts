@@ -5,7 +5,7 @@
 // one its name sits in. One algorithm over a lookup, so a root on disk
 // (lstat/readlink) and the in-memory tree of an archive or image give the
 // same answer; test/rootfs.test.ts checks both against openat2 itself.
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** One path as lstat(2) sees it; null from a lookup: it does not exist. */
@@ -79,3 +79,13 @@ export function resolveInRoot(root: string, p: string): string | null {
 
 /** An OCI image layout directory (an image root), not a plain root file system. */
 export const isOciLayout = (dir: string): boolean => existsSync(path.join(dir, 'oci-layout')) && existsSync(path.join(dir, 'index.json'));
+
+/**
+ * A root directory a session uses as it is, with no copy: a plain directory
+ * (not an OCI layout), used read-only (other owners just show as nobody), or
+ * owned by the caller or used by root. The one rule, shared by sessions'
+ * fast path and session/roots.ts prepareRoot.
+ */
+export function usableInPlace(dir: string, st: Stats, writable: boolean, uid = process.getuid?.() ?? 0): boolean {
+  return st.isDirectory() && !isOciLayout(dir) && (!writable || uid === 0 || st.uid === uid);
+}

@@ -21,7 +21,7 @@ import { listNames } from '../host/file.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
 import { writeFileAtomic } from '../host/atomic.js';
-import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
+import { isOciLayout, resolveInRoot, usableInPlace } from '../host/rootfs.js';
 import { openTar } from '../host/tar.js';
 import { Unpacker, type UnpackStats } from '../host/unpack.js';
 
@@ -109,9 +109,7 @@ export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Prom
   const abs = path.resolve(spec);
   if (st.isDirectory() && !isOciLayout(abs)) {
     if (opts.platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${spec} is a plain directory`, { path: spec, hint: 'drop --platform' });
-    const uid = opts.uid ?? process.getuid?.() ?? 0;
-    // Read-only use needs no copy: other owners just show as nobody.
-    if (!opts.writable || uid === 0 || st.uid === uid) return { root: abs, kind: 'dir', cached: false };
+    if (usableInPlace(abs, st, !!opts.writable, opts.uid)) return { root: abs, kind: 'dir', cached: false };
   }
   if (!st.isDirectory() && !st.isFile()) throw new XarchError('PATH_NOT_FILE', `${spec} is neither a directory nor a file`, { path: spec });
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(opts.env));

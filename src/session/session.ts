@@ -27,7 +27,7 @@ import { XarchError } from '../core/errors.js';
 import { findEmulators } from '../emulators/discover.js';
 import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
-import { isOciLayout, resolveInRoot } from '../host/rootfs.js';
+import { resolveInRoot, usableInPlace } from '../host/rootfs.js';
 import { listNames, readHead } from '../host/file.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
@@ -240,17 +240,13 @@ function mountPointsOf(root: string): MountPoints {
   return { dev: isDirectory(`${root}/dev`), proc: isDirectory(`${root}/proc`), sys: isDirectory(`${root}/sys`) };
 }
 
-/** prepareRoot (roots.ts) would use this directory as it is: not an OCI layout, and either read-only or the caller's own (or root's). */
+/** prepareRoot (roots.ts) would use this directory as it is (host/rootfs.ts usableInPlace). */
 function inPlaceRoot(spec: string, writable: boolean): boolean {
-  let st;
   try {
-    st = statSync(spec);
+    return usableInPlace(spec, statSync(spec), writable);
   } catch {
     return false;
   }
-  if (!st.isDirectory() || isOciLayout(spec)) return false;
-  const uid = process.getuid?.() ?? 0;
-  return !writable || uid === 0 || st.uid === uid;
 }
 
 function planWith(req: SessionRequest, lower: string): SessionPlan {

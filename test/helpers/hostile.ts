@@ -235,7 +235,7 @@ export const KINDS: readonly Kind[] = ['elf', 'rule', 'config', 'archive'];
 
 export interface Case { index: number; kind: Kind; argv: string[]; input: string }
 export interface Failure { seed: number; index: number; kind: Kind; argv: string[]; why: string; output: string }
-export interface RunReport { cases: number; byKind: Record<Kind, number>; byExit: Record<string, number>; processCases: number; failures: Failure[]; seconds: number }
+export interface RunReport { cases: number; byKind: Record<Kind, number>; byExit: Record<string, number>; processCases: number; failures: Failure[]; seconds: number; /** Where the failing cases' inputs were kept (only with keepFailures). */ kept?: string }
 
 export interface RunOptions {
   cases: number;
@@ -247,6 +247,8 @@ export interface RunOptions {
   /** Per case, as a process (ms). */
   processBoundMs?: number;
   onProgress?: (done: number) => void;
+  /** Keep the failing cases' inputs for a reader (npm run fuzz); the test suite leaves nothing behind. */
+  keepFailures?: boolean;
 }
 
 /** Fixed special files the generators point at: a FIFO, a directory, a symlink loop. */
@@ -379,7 +381,7 @@ export async function runHostile(opts: RunOptions): Promise<RunReport> {
         if (pwhy) fail(c, `as a process: ${pwhy}`, r.stderr + r.stdout);
         else if (r.status !== code) fail(c, `as a process exit ${r.status}, in-process ${String(code)}`, r.stderr);
       }
-      // Inputs that held go; a failing case's stay for the report's reader.
+      // Inputs that held go; a failing case's stay until the end (kept with keepFailures).
       if (!why) rmSync(c.input, { recursive: true, force: true });
       report.cases++;
       report.byKind[c.kind]++;
@@ -388,7 +390,8 @@ export async function runHostile(opts: RunOptions): Promise<RunReport> {
   } finally {
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
-    if (!report.failures.length) rmSync(root, { recursive: true, force: true });
+    if (opts.keepFailures && report.failures.length) report.kept = inputs;
+    else rmSync(root, { recursive: true, force: true });
   }
   report.seconds = (Date.now() - start) / 1000;
   return report;
