@@ -76,8 +76,17 @@ test('the manifests validate against the Kubernetes schemas (kubernetes-models)'
   assert.throws(() => new m.DaemonSet(broken).validate(), /privileged must be boolean/);
 });
 
-test('bad --namespace and --image are one-line errors', () => {
-  for (const [flag, value] of [['--namespace', 'Not_A_Name'], ['--image', 'a b']]) {
+test('--emulators SET: the agent keeps the handlers of an emulator store set (the agent image\'s)', () => {
+  const [, ds] = kubernetesManifests({ ...opts, emulators: '4801efae086393a9' }) as [any, any];
+  const c = ds.spec.template.spec.containers[0];
+  assert.deepEqual([...c.command, ...c.args], ['xarch', 'agent', '--arches', 'aarch64,riscv64', '--emulators', '4801efae086393a9', '--state-dir', '/run/xarch', '--features-dir', '/etc/kubernetes/node-feature-discovery/features.d']);
+  const r = xarch(['export', '--format', 'kubernetes', '--emulators', '10.0']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /- agent\n\s+- "--emulators"\n\s+- "?10\.0"?\n/);
+});
+
+test('bad --namespace, --image and --emulators are one-line errors', () => {
+  for (const [flag, value] of [['--namespace', 'Not_A_Name'], ['--image', 'a b'], ['--emulators', 'a b'], ['--emulators', '../x']]) {
     const r = xarch(['export', '--format', 'kubernetes', flag!, value!]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^xarch: .* is not .*\n {2}hint: /);

@@ -18,6 +18,7 @@ test('the unit: Type=simple after the binfmt_misc mount, ExecStart runs the agen
   assert.match(unit, /^CapabilityBoundingSet=CAP_SYS_ADMIN$/m);
   for (const blocks of ['ProtectKernelTunables', 'MemoryDenyWriteExecute', 'SystemCallArchitectures']) assert.doesNotMatch(unit, new RegExp(`^${blocks}=`, 'm'));
   assert.match(renderSystemdUnit({}), /^ExecStart=\/usr\/local\/bin\/xarch agent --state-dir \/run\/xarch$/m);
+  assert.match(renderSystemdUnit({ emulators: '4801efae086393a9' }), /^ExecStart=\/usr\/local\/bin\/xarch agent --emulators 4801efae086393a9 --state-dir \/run\/xarch$/m);
   assert.match(renderSystemdUnit({ xarch: '/opt/x 1/xarch' }), /^ExecStart="\/opt\/x 1\/xarch" agent/m);
 });
 

@@ -65,6 +65,8 @@ export interface Parsed {
 export interface AgentDeployment {
   /** Catalogue targets the agent keeps; none: the persisted configuration on the machine. */
   arches?: readonly string[];
+  /** An emulator store set (id, prefix or QEMU version) whose handlers the agent keeps: `agent --emulators SET`. */
+  emulators?: string;
   /** Container image (kubernetes). */
   image?: string;
   /** Kubernetes namespace. */

@@ -82,8 +82,8 @@ export function kubernetesManifests(d: AgentDeployment): YamlValue[] {
 
 export const kubernetes = defineAgentFormat({
   name: 'kubernetes',
-  description: 'a Namespace and a DaemonSet running xarch agent on every Linux node (--arches, --image, --namespace)',
-  takes: ['arches', 'image', 'namespace'],
+  description: 'a Namespace and a DaemonSet running xarch agent on every Linux node (--arches, --emulators, --image, --namespace)',
+  takes: ['arches', 'emulators', 'image', 'namespace'],
   file: 'xarch-agent.yaml',
   renderDeployment: (d) => `# xarch agent on every node (xarch export --format kubernetes): kubectl apply -f xarch-agent.yaml\n${renderYaml(kubernetesManifests(d))}`,
 });

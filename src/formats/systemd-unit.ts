@@ -71,8 +71,8 @@ WantedBy=multi-user.target
 
 export const systemdUnit = defineAgentFormat({
   name: 'systemd-unit',
-  description: 'a systemd service running xarch agent (xarch-agent.service), from --arches or the persisted configuration',
-  takes: ['arches'],
+  description: 'a systemd service running xarch agent (xarch-agent.service), from --arches, --emulators or the persisted configuration',
+  takes: ['arches', 'emulators'],
   file: 'xarch-agent.service',
   renderDeployment: renderSystemdUnit,
 });

@@ -26,7 +26,7 @@ export const command = defineCommand({
   name: 'export',
   usage: [
     `[NAME|TARGET|GLOB...] --format ${FORMATS.filter((f) => f.input !== 'agent').map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
-    `--format ${agentFormats.join('|')} [--arches LIST]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
+    `--format ${agentFormats.join('|')} [--arches LIST] [--emulators SET]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
   ],
   description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
@@ -35,7 +35,7 @@ ${formatList}
 ${wrap('', `--out-dir writes one file per entry (${files}) instead of printing.`, '')}
 What a format cannot carry (a flag, an entry being disabled) is said on
 stderr, and in the --json summary line as "warnings".
-${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' instead of entries: it keeps --arches (default: the persisted configuration on the machine) in effect.`, '')}`,
+${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' instead of entries: it keeps --arches, or the handlers of the emulator set --emulators names (default: the persisted configuration on the machine), in effect.`, '')}`,
   positionals: [{ name: 'NAME|TARGET|GLOB', repeatable: true, complete: 'entry' }],
   options: {
     // Checked below against the registry, not with `choices`: the message names every format.
@@ -44,6 +44,7 @@ ${wrap('', `${agentFormats.join(' and ')} render a deployment of 'xarch agent' i
     'out-dir': { type: 'string', value: 'DIR', complete: 'dir', description: 'write one file per entry into DIR' },
     'binfmt-dir': binfmtDirOption('the binfmt_misc mount the entries are read from'),
     arches: { type: 'string', value: 'LIST', multiple: true, complete: 'target', description: `${agentFormats.join(', ')}: the targets the agent keeps in effect (comma-separated, repeatable; 'all')` },
+    emulators: { type: 'string', value: 'SET', description: `${agentFormats.join(', ')}: the agent keeps the handlers of this emulator store set (agent --emulators SET; the agent image's set: bash scripts/build-agent-image.sh prints it)` },
     image: { type: 'string', value: 'IMAGE', description: `kubernetes: the agent image (default ${DEFAULT_IMAGE})` },
     namespace: { type: 'string', value: 'NS', description: `kubernetes: the namespace (default ${DEFAULT_NAMESPACE})` },
   },
@@ -55,11 +56,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const format = getFormat(values.format ?? (values.json ? 'json' : ''));
   if (!format) throw new UsageError(`export needs --format ${formatChoices()}`);
   const deployment: AgentDeployment = {};
-  for (const option of ['arches', 'image', 'namespace'] as const satisfies readonly DeploymentOption[]) {
+  for (const option of ['arches', 'emulators', 'image', 'namespace'] as const satisfies readonly DeploymentOption[]) {
     if (option === 'arches' ? values.arches.length === 0 : values[option] === undefined) continue;
     if (!format.takes?.includes(option)) throw new UsageError(`--${option} is not an option of the ${format.name} format`);
   }
   if (values.arches.length) deployment.arches = values.arches.flatMap((a) => a.split(',')).filter(Boolean);
+  if (values.emulators !== undefined) deployment.emulators = values.emulators;
   if (values.image !== undefined) deployment.image = values.image;
   if (values.namespace !== undefined) deployment.namespace = values.namespace;
   if (format.input === 'agent' && (positionals.length || values.ours)) throw new UsageError(`the ${format.name} format renders a deployment of xarch agent, not entries: use --arches instead of names`);
