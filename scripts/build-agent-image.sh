@@ -39,6 +39,7 @@ trap 'rm -rf "$work"' EXIT
 if [ ! -s "$ROOT_TAR" ] || [ ! -d "$STORE/sets" ]; then
   [ "$(id -u)" = 0 ] || cannot "needs root (mmdebstrap --mode=root, the store's probes)"
   command -v mmdebstrap >/dev/null || cannot "mmdebstrap is not installed (scripts/install-deps.sh)"
+  [ $prepare = 0 ] || command -v dockerd >/dev/null || cannot "no docker engine to build the image with (docker.io)"
 fi
 
 if [ ! -s "$ROOT_TAR" ]; then
@@ -52,8 +53,8 @@ if [ ! -s "$ROOT_TAR" ]; then
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-    --format=tar "$SUITE" "$ROOT_TAR.tmp" "${sources[@]}"
-  mv "$ROOT_TAR.tmp" "$ROOT_TAR"
+    --format=tar "$SUITE" "$work/root.tar" "${sources[@]}"
+  mv "$work/root.tar" "$ROOT_TAR"
   say "built $ROOT_TAR ($SUITE, from this host's sources) in $(( $(date +%s) - start )) s, $(du -h "$ROOT_TAR" | cut -f1)"
 fi
 

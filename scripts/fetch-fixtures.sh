@@ -46,4 +46,12 @@ if [ ! -x "$tools/binfmt-support/usr/sbin/update-binfmts" ]; then
 fi
 # A real Debian arm64 root built by mmdebstrap (a few minutes, once).
 bash scripts/fetch-rootfs.sh
+# The agent image's inputs (a Debian trixie base root and an emulator store
+# set, about a minute, once) for test/agent-image.test.ts. Where they could
+# be made but were not, this fails, so CI does not pass with that test
+# skipped; where the engine or mmdebstrap cannot run, the script says why.
+if ! bash scripts/build-agent-image.sh --prepare >/dev/null; then
+  echo "fetch-fixtures: could not make the agent image's base root or emulator set (see above)" >&2
+  exit 1
+fi
 exit 0
