@@ -26,7 +26,6 @@ prepare=0
 if [ "${1:-}" = --prepare ]; then prepare=1; shift; fi
 TAG=${1:-xarch-agent:latest}
 SUITE=${XARCH_AGENT_SUITE:-trixie}
-BASE=xarch-debian-$SUITE:latest
 ROOT_TAR=${XARCH_AGENT_ROOT_TAR:-.fixtures/agent-root-$SUITE.tar}
 STORE=${XARCH_AGENT_STORE:-.fixtures/agent-store}
 say() { echo "build-agent-image: $*" >&2; }
@@ -78,6 +77,8 @@ cp package.json "$ctx/"
 cp -r bin "$ctx/"
 cp -r dist/src "$ctx/dist/"
 cp -a "$STORE/sets/$SET" "$ctx/store/sets/"
+# The base is tagged by its tar's digest: a root made again is imported again.
+BASE=xarch-debian-$SUITE:$(sha256sum "$ROOT_TAR" | cut -c1-16)
 docker image inspect "$BASE" >/dev/null 2>&1 || docker import "$ROOT_TAR" "$BASE" >/dev/null
 DOCKER_BUILDKIT=0 docker build -q -f Containerfile --build-arg BASE="$BASE" --build-arg SET="$SET" -t "$TAG" "$ctx" >&2
 say "built $TAG with emulator set $SET; its DaemonSet: xarch export --format kubernetes --image $TAG --emulators $SET"
