@@ -14,6 +14,7 @@ export function agentArgs(d: AgentDeployment, extra: readonly string[] = []): st
     args.push('--arches', [...new Set(names)].join(','));
   }
   if (d.emulators !== undefined) {
+    // A set is named by its hex id, a prefix of it or a QEMU version: anything else is a mistake, caught before it reaches a unit line or a manifest.
     if (!/^[0-9A-Za-z][-+.:~0-9A-Za-z]*$/.test(d.emulators)) throw new XarchError('USAGE', `--emulators '${d.emulators}' is not an emulator set's id or QEMU version`, { hint: "xarch emulators list shows the sets' ids" });
     args.push('--emulators', d.emulators);
   }
