@@ -26,7 +26,7 @@ export const command = defineCommand({
   name: 'export',
   usage: [
     `[NAME|TARGET|GLOB...] --format ${FORMATS.filter((f) => f.input !== 'agent').map((f) => f.name).join('|')} [--ours]\n[--out-dir DIR] [--binfmt-dir DIR] [--json]`,
-    `--format ${agentFormats.join('|')} [--arches LIST] [--emulators SET]\n[--image IMAGE] [--namespace NS] [--out-dir DIR]`,
+    `--format ${agentFormats.join('|')} [--arches LIST]\n[--emulators SET] [--image IMAGE] [--namespace NS]\n[--out-dir DIR]`,
   ],
   description: `
 Render the registered binfmt_misc entries (default: all of them, xarch's
