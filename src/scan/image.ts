@@ -11,7 +11,9 @@ import { resolveTarget, type Target } from '../core/arch.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { fsPath, readRange as readFileRange } from '../host/file.js';
 import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
-import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
+import { elfLaterRange, elfOfHead, reportFromVirtual, type ScanReport, type VirtualEntry } from './scan.js';
+import { scanTreeParallel, type ParallelTreeOptions } from './parallel.js';
+import type { Progress } from '../core/progress.js';
 import { makeSessionTemp } from '../session/temp.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
@@ -19,7 +21,10 @@ export interface ScanOptions {
   expect?: Target;
   /** The host's `uname -m` (default os.machine()): its own targets need no emulator. */
   machine?: string;
-  onProgress?: (files: number) => void;
+  /** Threads for a tree scan (default one per core; 1: in this thread, scan/parallel.ts). */
+  jobs?: number;
+  /** Phase 'scan': files done in a tree, bytes of the archive read (of its size) in an archive. */
+  progress?: (p: Progress) => void;
 }
 
 type Source = { file: string; start: number; end: number };
@@ -163,10 +168,11 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
       const refs = resolveOciImages(readFileSync(path.join(p, 'index.json')), (d) => readRange(blob(d)), { path: p }, path.basename(p));
       return scanImages(located(refs, blob), { path: p, kind: 'oci-layout' }, opts);
     }
-    const tree: Parameters<typeof scanTree>[1] = { machine: opts.machine ?? os.machine() };
+    const tree: ParallelTreeOptions = { machine: opts.machine ?? os.machine() };
     if (opts.expect) tree.expect = opts.expect;
-    if (opts.onProgress) tree.onProgress = opts.onProgress;
-    return [scanTree(path.resolve(p), tree)];
+    if (opts.progress) tree.progress = opts.progress;
+    if (opts.jobs !== undefined) tree.jobs = opts.jobs;
+    return [await scanTreeParallel(path.resolve(p), tree)];
   }
   if (!st.isFile()) throw new XarchError('PATH_NOT_FILE', `${p} is not a directory or a file`, { path: p });
   const head = readRange({ file: p, start: 0, end: 512 });
@@ -184,7 +190,7 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
     if (m.unsafeName !== undefined) unsafe++;
     if (compression === 'none' && m.type === 'file') offsets.set(m.path, { file: p, start: parser.offset - m.size, end: parser.offset });
     fsmap.set(m.path, entryOf(m));
-    if (opts.onProgress && ++files % 2000 === 0) opts.onProgress(files);
+    if (opts.progress && ++files % 2000 === 0) opts.progress({ phase: 'scan', done: parser.offset, unit: 'bytes' });
   };
   parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange);
   try {
