@@ -105,3 +105,17 @@ export class Walker {
     return { part, rest: stack.reverse() };
   }
 }
+
+/**
+ * Walk each of `dirs` separately (they need not be neighbours in walk order)
+ * until `budget` entries have been seen: one result per directory started.
+ */
+export function walkEach(walker: Walker, dirs: string[], budget: number): WalkResult[] {
+  const left = { left: budget };
+  const results: WalkResult[] = [];
+  for (const d of dirs) {
+    if (left.left <= 0) break;
+    results.push(walker.walk([d], left));
+  }
+  return results;
+}
