@@ -14,6 +14,7 @@ import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from
 import { elfLaterRange, elfOfHead, reportFromVirtual, type ScanReport, type VirtualEntry } from './scan.js';
 import { scanTreeParallel, type ParallelTreeOptions } from './parallel.js';
 import type { Progress } from '../core/progress.js';
+import { looksLikeElf } from '../core/elf.js';
 import { makeSessionTemp } from '../session/temp.js';
 import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
@@ -28,6 +29,9 @@ export interface ScanOptions {
 }
 
 type Source = { file: string; start: number; end: number };
+
+/** Archive bytes (as read, uncompressed) between two progress reports. */
+const PROGRESS_BYTES = 4 << 20;
 
 function readRange(src: Source, max = 1 << 24): Uint8Array {
   return readFileRange(src.file, src.start, Math.min(src.end - src.start, max));
@@ -48,7 +52,7 @@ async function readLayer(src: Source): Promise<{ entries: Map<string, VirtualEnt
     if (base === '.wh..wh..opq') { opaque.push(dir === '.' ? '' : dir); return; }
     if (base.startsWith('.wh.')) { whiteouts.push((dir === '.' ? '' : dir + '/') + base.slice(4)); return; }
     entries.set(m.path, entryOf(m));
-  }, DEFAULT_PREFIX, elfLaterRange), done]);
+  }, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf), done]);
   return { entries, whiteouts, opaque, unsafe };
 }
 
@@ -184,15 +188,20 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
   const offsets = new Map<string, Source>();
   let unsafe = 0;
   let files = 0;
-  const { stream, done } = openDecompressed(p, compression);
+  const { stream, done, consumed } = openDecompressed(p, compression);
   let parser: TarParser;
+  let reported = 0;
   const onMember = (m: TarMember) => {
     if (m.unsafeName !== undefined) unsafe++;
     if (compression === 'none' && m.type === 'file') offsets.set(m.path, { file: p, start: parser.offset - m.size, end: parser.offset });
     fsmap.set(m.path, entryOf(m));
-    if (opts.progress && ++files % 2000 === 0) opts.progress({ phase: 'scan', done: parser.offset, unit: 'bytes' });
+    if (opts.progress && parser.offset - reported >= PROGRESS_BYTES) {
+      reported = parser.offset;
+      opts.progress({ phase: 'scan', done: consumed(), total: st.size, unit: 'bytes' });
+    }
   };
-  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange);
+  // Only an ELF file's head is kept whole (for its program headers and loader).
+  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf);
   try {
     await Promise.all([(async () => { for await (const c of stream) parser.feed(c as Uint8Array); parser.end(); })(), done]);
   } catch (e) {

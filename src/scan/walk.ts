@@ -41,6 +41,26 @@ export interface WalkResult {
 /** Bytes read at once from each file: the ELF and program headers of almost every file fit. */
 const BUF = 1024;
 
+/** A directory entry as the walk needs it: its name (core/path-bytes.ts) and its type. */
+type Entry = { name: string; isDirectory(): boolean; isSymbolicLink(): boolean; isFile(): boolean };
+
+/**
+ * The entries of `dir`. Names as strings (half the cost of names as bytes,
+ * measured over /usr); a directory where one holds U+FFFD, which is what a
+ * name that is not UTF-8 decodes to, is read again as bytes so that the name
+ * is kept (core/path-bytes.ts), not replaced.
+ */
+function listDir(dir: string): Entry[] {
+  const path = fsPath(dir);
+  const list = readdirSync(path, { withFileTypes: true });
+  for (const e of list) {
+    if (e.name.includes('\uFFFD')) {
+      return readdirSync(path, { withFileTypes: true, encoding: 'buffer' }).map((b) => Object.assign(b, { name: decodePath(b.name) }) as unknown as Entry);
+    }
+  }
+  return list;
+}
+
 function facts(i: ElfInfo): ElfFacts {
   return { elfClass: i.elfClass, byteOrder: i.byteOrder, abi: i.abi, type: i.type, linkage: i.linkage, interpreter: i.interpreter, targets: i.targets, machine: i.machine, machineName: i.machineName };
 }
@@ -68,15 +88,14 @@ export class Walker {
       // every Dir it creates, which costs more than the reads themselves.
       let list;
       try {
-        // Names as bytes: one that is not UTF-8 is kept (core/path-bytes.ts), not replaced by U+FFFD.
-        list = readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
+        list = listDir(dir);
       } catch {
         part.unreadable++;
         continue;
       }
       budget.left -= list.length + 1;
       for (const e of list) {
-        const p = dir + '/' + decodePath(e.name);
+        const p = dir + '/' + e.name;
         if (e.isDirectory()) {
           stack.push(p);
           continue;
