@@ -34,8 +34,12 @@ interface Slot {
 /** Entries a worker walks per request: enough that a message is a small part of its cost. */
 const WORKER_BUDGET = 8192;
 
-/** Entries the main thread walks before starting workers: a small tree is done before a worker would have started. */
-const FIRST_BUDGET = 4096;
+/**
+ * Entries this thread walks before it starts workers: a tree this small is
+ * done sooner than a worker starts. Larger trees start them at once, and
+ * this thread walks on while they start.
+ */
+const FIRST_BUDGET = 1024;
 
 /** The number of threads for `jobs` (undefined: one per core). */
 export function resolveJobs(jobs?: number): number {

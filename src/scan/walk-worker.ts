@@ -8,8 +8,8 @@ export interface WalkRequest { id: number; dirs: string[]; budget: number }
 export type WalkReply = { ready: true } | { id: number; results: WalkResult[] };
 
 const walker = new Walker(process.argv[2]!);
-process.on('message', (m: WalkRequest) => {
-  process.send!({ id: m.id, results: walkEach(walker, m.dirs, m.budget) } satisfies WalkReply);
-});
+// The scan may be over (a small tree) before this process has started: then there is no one to tell.
+const reply = (m: WalkReply) => { if (process.connected) process.send!(m, undefined, undefined, () => {}); };
+process.on('message', (m: WalkRequest) => reply({ id: m.id, results: walkEach(walker, m.dirs, m.budget) }));
 process.on('disconnect', () => process.exit(0));
-process.send!({ ready: true } satisfies WalkReply);
+reply({ ready: true });
