@@ -144,8 +144,18 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
         }
         dispatch();
       });
-      w.on('error', finish);
-      w.on('exit', (code, signal) => { if (!finished) finish(new Error(`a scan worker exited with ${signal ?? `code ${code}`}`)); });
+      // A worker that cannot start or dies (its file missing from a bundle,
+      // killed) costs only speed: what it held goes back in the queue, and
+      // this thread walks on. The walk is the same code here, so a bug in it
+      // still shows, here.
+      const lost = () => {
+        const i = ready.indexOf(w);
+        if (i >= 0) ready.splice(i, 1);
+        for (const [id, s] of sent) if (s.worker === w) { sent.delete(id); queue.unshift(...s.slots); }
+        if (!finished) dispatch();
+      };
+      w.on('error', lost);
+      w.on('exit', lost);
       workers.push(w);
     }
     dispatch();
