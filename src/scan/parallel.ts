@@ -41,10 +41,10 @@ const WORKER_BUDGET = 8192;
  */
 const FIRST_BUDGET = 1024;
 
-/** The number of threads for `jobs` (undefined: one per core). */
+/** The number of walkers for `jobs` (undefined: one per core). */
 export function resolveJobs(jobs?: number): number {
   if (jobs === undefined) return os.availableParallelism();
-  if (!Number.isInteger(jobs) || jobs < 1) throw new XarchError('USAGE', `--jobs must be a whole number of at least 1, not ${jobs}`, { hint: 'e.g. --jobs 4; 1 scans in one thread' });
+  if (!Number.isInteger(jobs) || jobs < 1) throw new XarchError('USAGE', `--jobs must be a whole number of at least 1, not ${jobs}`, { hint: 'e.g. --jobs 4; 1 scans in this process alone' });
   return jobs;
 }
 
