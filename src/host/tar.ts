@@ -363,14 +363,40 @@ export function openTar(file: string, range?: { start: number; end: number }, ta
   return openDecompressed(file, detectCompression(head), range, tap);
 }
 
+/**
+ * Feed every chunk of `stream` to `parser`, then end it. 'data' events, not
+ * an async iterator: a promise per 64 KiB chunk cost a third of the time
+ * this process spends taking a decompressor's output from its pipe.
+ */
+export function feedAll(stream: Readable, parser: TarParser): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.on('data', (chunk: Uint8Array) => {
+      try {
+        parser.feed(chunk);
+      } catch (e) {
+        stream.destroy();
+        reject(e);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      try {
+        parser.end();
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
 /** Read a whole tar stream, calling onMember for each member. */
 export async function readTar(stream: Readable, onMember: (m: TarMember) => void, prefix = DEFAULT_PREFIX, later?: LaterRange, body?: TarBody, keep?: (first: Uint8Array) => boolean): Promise<void> {
   const p = new TarParser(onMember, prefix, later, body, keep);
   try {
-    for await (const chunk of stream) p.feed(chunk as Uint8Array);
+    await feedAll(stream, p);
   } catch (e) {
     if (e instanceof XarchError) throw e;
     throw new XarchError('ARCHIVE_INVALID', `cannot read the archive: ${(e as Error).message}`, { hint: 'the archive is damaged or its compression is not what its first bytes say' });
   }
-  p.end();
 }

@@ -16,7 +16,7 @@ import { scanTreeParallel, type ParallelTreeOptions } from './parallel.js';
 import type { Progress } from '../core/progress.js';
 import { looksLikeElf } from '../core/elf.js';
 import { makeSessionTemp } from '../session/temp.js';
-import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
+import { DEFAULT_PREFIX, TarParser, feedAll, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
 export interface ScanOptions {
   expect?: Target;
@@ -203,7 +203,7 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
   // Only an ELF file's head is kept whole (for its program headers and loader).
   parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf);
   try {
-    await Promise.all([(async () => { for await (const c of stream) parser.feed(c as Uint8Array); parser.end(); })(), done]);
+    await Promise.all([feedAll(stream, parser), done]);
   } catch (e) {
     if (e instanceof XarchError) throw Object.assign(e, { message: `${p}: ${e.message}` });
     throw new XarchError('ARCHIVE_INVALID', `${p}: cannot read the archive: ${(e as Error).message}`, { path: p, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });
