@@ -31,8 +31,12 @@ interface Slot {
   parts?: (WalkPart | Slot)[];
 }
 
-/** Entries a worker walks per request: enough that a message is a small part of its cost. */
-const WORKER_BUDGET = 8192;
+/**
+ * Entries a worker walks per request: a message costs a hundredth of that,
+ * and small requests leave little for the last worker to finish alone (a
+ * new process walks slower until its JIT has warmed).
+ */
+const WORKER_BUDGET = WALK_CHUNK;
 
 /**
  * Entries this thread walks before it starts workers: a tree this small is
@@ -68,8 +72,10 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
   return treeReport(root, inWalkOrder(top), opts, start);
 }
 
-/** Requests in flight per worker: the next is there when one is done, while this thread is busy walking. */
-const IN_FLIGHT = 2;
+/** Requests in flight per worker: the next are there when one is done, while this thread is busy walking. */
+const IN_FLIGHT = 3;
+/** A request takes this share of the queued directories per walker: the rest stays for whoever is free first. */
+const SHARES_PER_WALKER = 4;
 
 /**
  * Walk every queued slot (and what they leave) here and on `jobs - 1`
@@ -104,7 +110,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
       // The budget ran out before these were started.
       queue.unshift(...slots.slice(results.length));
     };
-    const take = () => queue.splice(0, Math.ceil(queue.length / jobs));
+    const take = () => queue.splice(0, Math.ceil(queue.length / (jobs * SHARES_PER_WALKER)));
     const dispatch = () => {
       for (const w of ready) {
         while (queue.length && inFlight.get(w)! < IN_FLIGHT) {
