@@ -211,7 +211,8 @@ test('--jobs: the report is byte for byte the same on one core and on several (/
 
 test('--jobs: names that are not UTF-8, in a tree larger than one walk part, come out the same', () => {
   const root = path.join(work, 'wide');
-  for (let d = 0; d < 12; d++) {
+  // More entries than the walk's first part (scan/parallel.ts FIRST_BUDGET), so that workers take part.
+  for (let d = 0; d < 24; d++) {
     const dir = path.join(root, `d${d}`, 'sub');
     mkdirSync(dir, { recursive: true });
     for (let f = 0; f < 500; f++) writeFileSync(path.join(dir, `f${f}`), f % 7 ? 'text' : '');
@@ -224,8 +225,8 @@ test('--jobs: names that are not UTF-8, in a tree larger than one walk part, com
   assert.equal(many.status, 1, many.stderr);
   assert.equal(stable(many.stdout), stable(one.stdout));
   const rep = JSON.parse(one.stdout);
-  assert.equal(rep.files, 12 * 501 + 1);
-  assert.equal(rep.elfFiles, 13);
+  assert.equal(rep.files, 24 * 501 + 1);
+  assert.equal(rep.elfFiles, 25);
   assert.ok(rep.mismatches.some((m: any) => m.file === 'd5/caf\udce9'), 'the name keeps its byte 0xe9');
 });
 
