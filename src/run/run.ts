@@ -58,7 +58,10 @@ export function planRun(req: RunRequest): RunPlan {
   let emulator = req.emulator;
   if (!emulator) {
     // Debian's -binfmt-P wrappers expect the kernel's P argument layout; run the plain emulator.
-    const found = findEmulators(req.emulatorSearch ?? {}).filter((e: Emulator) => e.kind !== 'wrapper');
+    // Only this target's CPU: reading the ELF headers of every emulator on
+    // the machine (35 on a Debian host with qemu-user-static) was a third of
+    // run's own start-up.
+    const found = findEmulators({ cpus: new Set([target.cpu]), ...req.emulatorSearch }).filter((e: Emulator) => e.kind !== 'wrapper');
     const best = bestEmulator(target.name, found);
     if (!best) {
       throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${target.name} (qemu-${target.cpu}-static or qemu-${target.cpu})`, { hint: emulatorHint() });
