@@ -22,13 +22,14 @@ import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
 import path from 'node:path';
-import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
+import { resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
 import { findEmulators } from '../emulators/discover.js';
 import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
 import { resolveInRoot, usableInPlace } from '../host/rootfs.js';
-import { listNames, readHead } from '../host/file.js';
+import { detectArchitectures, detectArchitecturesCached } from './detect.js';
+import { defaultCacheDir } from './cache-dir.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 
 export interface SessionRequest {
@@ -86,35 +87,7 @@ export interface SessionPlan {
   release: string;
 }
 
-const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
-
-/** Foreign architectures of the programs in a root file system (its shell first, then up to `limit` files). */
-export function detectArchitectures(root: string, machine = os.machine(), limit = 400): Target[] {
-  const found = new Map<string, Target>();
-  const look = (file: string) => {
-    let head: Uint8Array;
-    try {
-      head = readHead(file, 64);
-    } catch {
-      return; // not a regular file, or unreadable: skip
-    }
-    for (const t of targetsForHeader(head)) if (!isHostTarget(t, machine)) found.set(t.name, t);
-  };
-  const sh = resolveInRoot(root, '/bin/sh');
-  if (sh) look(sh);
-  let seen = 0;
-  // A merged-/usr root's /bin is /usr/bin: each directory is read once.
-  const dirs = new Set(BIN_DIRS.map((d) => resolveInRoot(root, d)));
-  for (const dir of dirs) {
-    if (!dir) continue;
-    for (const n of listNames(dir)) {
-      if (seen++ >= limit) break;
-      look(path.join(dir, n));
-    }
-  }
-  return [...found.values()];
-}
-
+export { detectArchitectures };
 
 const TOOL_DIRS = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
 
@@ -259,7 +232,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
     if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
       throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
     }
-    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitectures(root, machine);
+    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
     const rules: string[] = [];
     if (!req.global) {
       if (!kernelAtLeast(release, 6, 7)) {
