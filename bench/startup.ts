@@ -7,6 +7,9 @@
 // machine) falls on every command alike; the ratios are what to read, the
 // milliseconds vary with the load printed alongside.
 //
+// XARCH_BENCH_BEFORE=/path/to/an/older/bin/xarch.js adds that build's
+// figures to the same rounds, for before/after ratios under the same load.
+//
 // NODE_EXTRA_CA_CERTS, when set, is read by Node itself before any script
 // runs (it parses every certificate of the file: about 80 ms of `node -e 0`
 // on the development VM), so it hides how much xarch adds; the figures are
@@ -22,22 +25,29 @@ const ROOT = path.join(REPO, '.fixtures/arm64/root');
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const ROUNDS = Number(process.env.XARCH_BENCH_ROUNDS ?? 21);
 
-interface Case { label: string; argv: string[]; goal?: { limit: number; base: string[] } }
+const DEBIAN_ROOT = path.join(REPO, '.fixtures/rootfs-arm64/root');
+const BEFORE = process.env.XARCH_BENCH_BEFORE ? path.resolve(process.env.XARCH_BENCH_BEFORE) : undefined;
+
+interface Case { label: string; argv: string[]; goal?: { limit: number; base: string[] }; before?: string[] }
 
 function cases(): Case[] {
   const node0 = 'node -e 0';
-  const x = (...args: string[]) => [process.execPath, CLI, ...args];
   const program = path.join(ROOT, 'bin/busybox');
-  const list: Case[] = [
-    { label: node0, argv: [process.execPath, '-e', '0'] },
-    ...[['--version'], ['--help'], ['status', '--json'], ['arches'], ['which', program], ['inspect', program]].map((a) => ({
-      label: `xarch ${a.join(' ').replace(REPO + '/', '')}`, argv: x(...a), goal: { limit: 1.3, base: [node0] },
-    })),
-  ];
+  const list: Case[] = [{ label: node0, argv: [process.execPath, '-e', '0'] }];
+  const xarch = (label: string, args: string[], base: string[]) => list.push({
+    label: `xarch ${label}`, argv: [process.execPath, CLI, ...args], goal: { limit: 1.3, base },
+    ...(BEFORE ? { before: [process.execPath, BEFORE, ...args] } : {}),
+  });
+  for (const a of [['--version'], ['--help'], ['status', '--json'], ['arches'], ['which', program], ['inspect', program]]) {
+    xarch(a.join(' ').replace(REPO + '/', ''), a, [node0]);
+  }
   if (existsSync(program) && existsSync(QEMU)) {
     const direct = 'qemu-aarch64-static -L ROOT busybox true';
     list.push({ label: direct, argv: [QEMU, '-L', ROOT, program, 'true'] });
-    list.push({ label: 'xarch run --sysroot ROOT busybox true', argv: x('run', '--sysroot', ROOT, program, 'true'), goal: { limit: 1.3, base: [direct, node0] } });
+    xarch('run --sysroot ROOT busybox true', ['run', '--sysroot', ROOT, program, 'true'], [direct, node0]);
+    // Session start (issue 8): the same figure bench/session.ts prints, here under the same rounds.
+    xarch('shell BUSYBOX-ROOT -- /bin/true', ['shell', ROOT, '--', '/bin/true'], [node0]);
+    if (existsSync(path.join(DEBIAN_ROOT, 'usr/bin/true'))) xarch('shell DEBIAN-ROOT -- /bin/true', ['shell', DEBIAN_ROOT, '--', '/bin/true'], [node0]);
   }
   return list;
 }
@@ -53,10 +63,11 @@ function once(argv: string[], env: NodeJS.ProcessEnv): number {
 
 function table(title: string, env: NodeJS.ProcessEnv): void {
   const list = cases();
-  const times = list.map(() => [] as number[]);
-  for (const c of list) once(c.argv, env); // warm the page cache
-  for (let r = 0; r < ROUNDS; r++) list.forEach((c, i) => times[i]!.push(once(c.argv, env)));
-  const median = new Map(list.map((c, i) => [c.label, times[i]!.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!]));
+  const runs = list.flatMap((c) => [{ key: c.label, argv: c.argv }, ...(c.before ? [{ key: `before ${c.label}`, argv: c.before }] : [])]);
+  const times = new Map(runs.map((r) => [r.key, [] as number[]]));
+  for (const r of runs) once(r.argv, env); // warm the page cache
+  for (let i = 0; i < ROUNDS; i++) for (const r of runs) times.get(r.key)!.push(once(r.argv, env));
+  const median = new Map([...times].map(([k, t]) => [k, t.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!]));
   console.log(`\n## ${title} (median of ${ROUNDS} interleaved rounds, load ${loadavg()})`);
   for (const c of list) {
     const ms = median.get(c.label)!;
@@ -65,6 +76,8 @@ function table(title: string, env: NodeJS.ProcessEnv): void {
       const base = c.goal.base.reduce((s, b) => s + median.get(b)!, 0);
       const ratio = ms / base;
       line += `  ${ratio.toFixed(2)}x of ${c.goal.base.join(' + ')} (goal ${c.goal.limit}x: ${ratio <= c.goal.limit ? 'met' : 'NOT met'})`;
+      const before = median.get(`before ${c.label}`);
+      if (before !== undefined) line += `; before ${before.toFixed(1)} ms, ${(before / base).toFixed(2)}x`;
     }
     console.log(line);
   }
