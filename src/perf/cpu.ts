@@ -12,7 +12,9 @@ import { buildCpuWrapper } from '../core/cpu-wrapper.js';
 import { XarchError } from '../core/errors.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
 import { writeFileAtomic } from '../host/atomic.js';
-import type { Emulator } from '../emulators/emulator.js';
+import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
+import { emulatorVersion } from '../emulators/discover.js';
+import type { Target } from '../core/arch.js';
 import { parseCpuHelp } from './cpu-models.js';
 
 const listed = new Map<string, string[]>();
@@ -39,8 +41,12 @@ export function checkCpuModel(emulator: string, model: string, target: string): 
   });
 }
 
-/** Where install --cpu keeps its wrappers: beside the emulator store (root-owned for root, as install's interpreter checks want). */
+/**
+ * Where install --cpu keeps its wrappers: $XARCH_CPU_WRAPPERS, else beside
+ * the emulator store (root-owned for root, as install's interpreter checks want).
+ */
 export function defaultWrapperDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+  if (env.XARCH_CPU_WRAPPERS) return env.XARCH_CPU_WRAPPERS;
   if (uid === 0) return '/var/lib/xarch/cpu-wrappers';
   const base = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
   return path.join(base, 'xarch', 'cpu-wrappers');
@@ -68,6 +74,23 @@ export function cpuWrappedEmulators(emulators: readonly Emulator[], model: strin
     const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     const file = path.join(opts.dir, `${model}-${digest}`, `qemu-${e.cpu}`);
     writeFileAtomic(file, bytes, { mode: 0o755, ifChanged: true, what: 'CPU-model wrapper' });
-    return { ...e, path: file, kind: 'static', static: e.static, preserveArgv0: kernelAtLeast(release, 5, 12), via: e.path };
+    // The emulator's version, so install does not ask the wrapper (which would run '--version' as a program).
+    return { ...e, path: file, kind: 'static', static: e.static, version: e.version ?? emulatorVersion(e.path), preserveArgv0: kernelAtLeast(release, 5, 12), via: e.path };
   });
+}
+
+/** install --cpu's flags: P (the wrapper passes it on as -0) where the kernel sets AT_FLAGS, and F; never O (see core/cpu-wrapper.ts). */
+export function cpuWrapperFlags(kernelRelease = os.release()): string {
+  return kernelAtLeast(kernelRelease, 5, 12) ? 'FP' : 'F';
+}
+
+/** The wrapped emulator of each target (the best plain one found), for install --cpu. */
+export function cpuHandlerEmulators(targets: readonly Target[], found: readonly Emulator[], model: string, opts: WrapOptions): Emulator[] {
+  const plain = found.filter((e) => e.kind !== 'wrapper');
+  const chosen = targets.map((t) => {
+    const e = bestEmulator(t.name, plain);
+    if (!e) throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${t.name} (qemu-${t.cpu}-static or qemu-${t.cpu}) to run with --cpu ${model}`, { hint: emulatorHint() });
+    return e;
+  });
+  return cpuWrappedEmulators(chosen, model, opts);
 }
