@@ -70,6 +70,8 @@ export const DEFAULT_SIZE = 4 << 20;
 export const DEFAULT_REPEAT = 3;
 export const DEFAULT_STARTS = 200;
 
+/** bench's own option for another emulator directory. */
+const EMULATOR_HINT = emulatorHint().replace('--dir', '--emulator-dir');
 const BUSYBOX_HINT = "fetch Debian's busybox-static per architecture with 'bash scripts/fetch-fixtures.sh' (or apt-get download busybox-static:ARCH and dpkg -x it into DIR/ARCH/root), then --busybox-dir DIR";
 
 /** The static busybox for `t` in the directories, as the first of its Debian names that has one. */
@@ -115,14 +117,14 @@ function candidates(opts: BenchOptions, machine: string): Candidate[] {
     }
     const emulator = bestEmulator(t.name, emulators);
     const busybox = findBusybox(t, opts.busyboxDirs, prefer);
-    if (explicit && !emulator) throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${t.name} (qemu-${t.cpu}-static or qemu-${t.cpu})`, { hint: emulatorHint() });
+    if (explicit && !emulator) throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${t.name} (qemu-${t.cpu}-static or qemu-${t.cpu})`, { hint: EMULATOR_HINT });
     if (explicit && !busybox) {
       throw new XarchError('PATH_NOT_FOUND', `no static busybox for ${t.name} (Debian ${(t.names.debian ?? []).join('/') || 'has no port'}) in ${opts.busyboxDirs.join(', ')}`, { hint: BUSYBOX_HINT });
     }
     if (emulator && busybox) out.push({ target: t, debian: busybox.debian, busybox: busybox.path, emulator: emulator.path });
   }
   if (!out.length) {
-    throw new XarchError('EMULATOR_NOT_FOUND', 'no foreign target has both an emulator and a static busybox to benchmark', { hint: `${emulatorHint()}; and ${BUSYBOX_HINT}` });
+    throw new XarchError('EMULATOR_NOT_FOUND', 'no foreign target has both an emulator and a static busybox to benchmark', { hint: `${EMULATOR_HINT}; and ${BUSYBOX_HINT}` });
   }
   return out;
 }

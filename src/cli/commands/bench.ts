@@ -9,7 +9,9 @@ import { WORKLOAD_NAMES, parseSize, type WorkloadName, type WorkloadResult } fro
 
 export const command = defineCommand({
   name: 'bench',
-  usage: '[TARGET...] [--busybox-dir DIR]... [--size N] [--repeat N] [--starts N] [--workloads LIST] [--cpu MODEL | --cpu-models [--models LIST]] [--json]',
+  usage: `[TARGET...] [--busybox-dir DIR]... [--emulator-dir DIR]...
+[--size N] [--repeat N] [--starts N] [--workloads LIST]
+[--cpu MODEL | --cpu-models [--models LIST]] [--json]`,
   description: `
 Measure the emulation penalty: the same program and input run natively
 and under each target's QEMU, and the ratio emulated/native per workload.
@@ -38,6 +40,7 @@ correctly is reported as failing, never as the fastest.`,
     size: { type: 'string', value: 'N', description: 'input size: bytes or 512K, 4M, 1G', default: '4M' },
     repeat: { type: 'string', value: 'N', description: 'runs per workload and side (the median is reported)', default: String(DEFAULT_REPEAT) },
     starts: { type: 'string', value: 'N', description: 'process starts in the start workload', default: String(DEFAULT_STARTS) },
+    'emulator-dir': { type: 'string', value: 'DIR', multiple: true, complete: 'dir', description: 'benchmark the emulators in DIR (a build, an emulator store set) instead of the installed ones' },
     workloads: { type: 'string', value: 'LIST', description: `comma-separated subset of ${WORKLOAD_NAMES.join(',')}` },
     cpu: { type: 'string', value: 'MODEL', description: 'run every emulated program with this QEMU CPU model (QEMU_CPU)' },
     'cpu-models': { type: 'boolean', description: 'also try QEMU CPU models per target and name the fastest that runs' },
@@ -97,7 +100,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const opts: BenchOptions = {
     targets: positionals, busyboxDirs: dirs.map((d) => path.resolve(io.cwd, d)), size,
     repeat: count('repeat', values.repeat), starts: count('starts', values.starts),
-    emulatorSearch: { path: io.env.PATH ?? '' },
+    emulatorSearch: values['emulator-dir'].length ? { dirs: values['emulator-dir'].map((d) => path.resolve(io.cwd, d)), path: '' } : { path: io.env.PATH ?? '' },
   };
   if (workloads?.length) opts.workloads = workloads as WorkloadName[];
   if (values.cpu !== undefined) opts.cpu = values.cpu;
