@@ -44,7 +44,7 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
     emulators: { type: 'string', value: 'SET', description: "register the emulators of this emulator store set ('xarch emulators list')" },
     store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store --emulators reads (default /var/lib/xarch/emulators for root)' },
-    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model for the named TARGETs: registers a tiny static wrapper (in $XARCH_CPU_WRAPPERS, else /var/lib/xarch/cpu-wrappers for root) that execs the emulator with -cpu MODEL, flags FP (P passed on as -0), no O; the emulator's path must exist where programs run (chroots, containers)" },
+    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model for the named TARGETs: registers a tiny static wrapper (in $XARCH_CPU_WRAPPERS, else /var/lib/xarch/cpu-wrappers for root) that execs the emulator with -cpu MODEL, flags FP (P passed on as -0), no O; the emulator's path must exist where programs run (chroots, containers); --dry-run writes the wrapper too, so install's interpreter checks see it" },
   },
   json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun","probe":{"ok","result","entry","ms","error"}}',
   notes: `
