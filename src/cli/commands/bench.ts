@@ -50,7 +50,9 @@ correctly is reported as failing, never as the fastest.`,
   "targets":[{"target","debian","emulator","busybox","cpu","ok","error",
   "results":[{"workload","nativeMs","emulatedMs","penalty"}],
   "models":[{"model","ok","error","results","totalMs"}],"fastest":{"model","speedup"}}]}`,
-  notes: 'Exit 1 when a target (not a CPU model) failed. Times vary with the load of the machine: compare the penalties of one run.',
+  notes: `
+Exit 1 when a target (not a CPU model) failed. Times vary with the load of
+the machine: compare the penalties of one run.`,
 });
 
 function count(name: string, text: string): number {

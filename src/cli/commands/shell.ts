@@ -10,7 +10,8 @@ const shellCommand = defineCommand({
   usage: [
     `ROOTFS [--arch T]... [--global] [--overlay DIR | --ephemeral]
 [--bind SRC[:DST][:ro]]... [--workdir DIR] [--env K=V]...
-[--platform P] [--cpu MODEL] [--dry-run] [--json] [-- CMD [ARGS...]]`,
+[--platform P] [--cpu MODEL] [--dry-run] [--json]
+[-- CMD [ARGS...]]`,
     '--gc [--json]',
   ],
   description: `
