@@ -75,12 +75,6 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** One workload's timing on one side: the median of the runs, each run's time, and whether its output was right. */
-export interface Timing {
-  ms: number;
-  runs: number[];
-}
-
 export interface WorkloadResult {
   workload: WorkloadName;
   nativeMs: number;
