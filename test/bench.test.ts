@@ -82,7 +82,8 @@ test('bench TARGET --json: native and emulated per workload, penalty = emulated/
   const r = xarch(['bench', 'arm64', '--json', ...QUICK]);
   assert.equal(r.status, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(rep), ['host', 'input', 'repeat', 'starts', 'workloads', 'targets']);
+  assert.deepEqual(Object.keys(rep), ['host', 'input', 'repeat', 'starts', 'workloads', 'targets', 'skipped']);
+  assert.deepEqual(rep.skipped, []);
   assert.equal(rep.host.target, 'x86_64');
   assert.equal(rep.input.size, 64 << 10);
   assert.match(rep.input.sha256, /^[0-9a-f]{64}$/);

@@ -64,6 +64,8 @@ export interface BenchReport {
   starts: number;
   workloads: WorkloadName[];
   targets: BenchTarget[];
+  /** Without TARGET: the foreign targets with an emulator that were left out, and why. */
+  skipped: { target: string; reason: string }[];
 }
 
 export const DEFAULT_SIZE = 4 << 20;
@@ -101,12 +103,13 @@ function hostBusybox(machine: string, dirs: readonly string[]): { target: Target
 
 interface Candidate { target: Target; debian: string; busybox: string; emulator: string }
 
-function candidates(opts: BenchOptions, machine: string): Candidate[] {
+function candidates(opts: BenchOptions, machine: string): { list: Candidate[]; skipped: BenchReport['skipped'] } {
   // A Debian name (armel) picks that port's busybox of its target (arm).
   const explicit = opts.targets?.length ? opts.targets.map((n) => resolveTarget(n)) : null;
   const wanted = explicit ?? TARGETS.filter((t) => !isHostTarget(t, machine)).map((target) => ({ target, scheme: 'qemu', input: target.name }));
   const emulators = findEmulators({ ...(opts.emulatorSearch ?? {}), cpus: new Set(wanted.map((w) => w.target.cpu)) }).filter((e) => e.kind !== 'wrapper');
   const out: Candidate[] = [];
+  const skipped: BenchReport['skipped'] = [];
   const seen = new Set<string>();
   for (const { target: t, scheme, input } of wanted) {
     const prefer = scheme === 'debian' ? input : undefined;
@@ -122,11 +125,12 @@ function candidates(opts: BenchOptions, machine: string): Candidate[] {
       throw new XarchError('PATH_NOT_FOUND', `no static busybox for ${t.name} (Debian ${(t.names.debian ?? []).join('/') || 'has no port'}) in ${opts.busyboxDirs.join(', ')}`, { hint: BUSYBOX_HINT });
     }
     if (emulator && busybox) out.push({ target: t, debian: busybox.debian, busybox: busybox.path, emulator: emulator.path });
+    else if (emulator) skipped.push({ target: t.name, reason: t.names.debian?.length ? `no static busybox for Debian ${t.names.debian.join('/')}` : 'no Debian port' });
   }
   if (!out.length) {
     throw new XarchError('EMULATOR_NOT_FOUND', 'no foreign target has both an emulator and a static busybox to benchmark', { hint: `${EMULATOR_HINT}; and ${BUSYBOX_HINT}` });
   }
-  return out;
+  return { list: out, skipped };
 }
 
 interface Run { ms: number; ok: boolean; digest: string; error?: string }
@@ -184,7 +188,7 @@ export function runBench(opts: BenchOptions): BenchReport {
   const starts = opts.starts ?? DEFAULT_STARTS;
   const workloads = [...(opts.workloads?.length ? opts.workloads : WORKLOAD_NAMES)];
   const host = hostBusybox(machine, opts.busyboxDirs);
-  const list = candidates(opts, machine);
+  const { list, skipped } = candidates(opts, machine);
   if (opts.cpu) for (const c of list) checkCpuModel(c.emulator, opts.cpu, c.target.name);
   const data = generateInput(size);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xarch-bench-'));
@@ -212,7 +216,7 @@ export function runBench(opts: BenchOptions): BenchReport {
     return {
       host: { target: host.target.name, busybox: host.path },
       input: { size, sha256: createHash('sha256').update(data).digest('hex') },
-      repeat, starts, workloads, targets,
+      repeat, starts, workloads, targets, skipped,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 // xarch bench [TARGET...]: the emulation penalty per target and workload, and the fastest QEMU CPU model.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { UsageError, jsonLine, table, type Io } from '../io.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { defineCommand, parseCommand, wrap } from '../options.js';
 import { isXarchError } from '../../core/errors.js';
 import { DEFAULT_REPEAT, DEFAULT_STARTS, runBench, type BenchOptions, type BenchReport, type BenchTarget } from '../../perf/bench.js';
 import { WORKLOAD_NAMES, parseSize, type WorkloadName, type WorkloadResult } from '../../perf/workloads.js';
@@ -46,7 +47,7 @@ correctly is reported as failing, never as the fastest.`,
     'cpu-models': { type: 'boolean', description: 'also try QEMU CPU models per target and name the fastest that runs' },
     models: { type: 'string', value: 'LIST', description: 'with --cpu-models: the comma-separated models to try' },
   },
-  json: `one object: {"host":{"target","busybox"},"input":{"size","sha256"},"repeat","starts","workloads",
+  json: `one object: {"host":{"target","busybox"},"input":{"size","sha256"},"repeat","starts","workloads","skipped":[{"target","reason"}],
   "targets":[{"target","debian","emulator","busybox","cpu","ok","error",
   "results":[{"workload","nativeMs","emulatedMs","penalty"}],
   "models":[{"model","ok","error","results","totalMs"}],"fastest":{"model","speedup"}}]}`,
@@ -61,9 +62,14 @@ function count(name: string, text: string): number {
   return n;
 }
 
-/** The repository's .fixtures (where scripts/fetch-fixtures.sh puts the busyboxes), from this file's place in dist/. */
+/**
+ * The .fixtures beside xarch's package.json (where scripts/fetch-fixtures.sh
+ * puts the busyboxes), found upwards so a bundled build finds it too.
+ */
 function fixturesDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../.fixtures');
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, '.fixtures');
 }
 
 function row(first: string, r: WorkloadResult): string[] {
@@ -81,6 +87,7 @@ function render(io: Io, rep: BenchReport): void {
   const rows = rep.targets.flatMap((t) => t.results.map((r) => row(label(t), r)));
   io.out(table(['TARGET', 'WORKLOAD', 'NATIVE', 'EMULATED', 'PENALTY'], rows));
   for (const t of rep.targets) if (!t.ok) io.out(`failed  ${label(t)}: ${t.error}\n`);
+  if (rep.skipped.length) io.out(`${wrap('not benchmarked (no busybox; emulator present): ', rep.skipped.map((s) => s.target).join(', '), '  ')}\n`);
   for (const t of rep.targets.filter((x) => x.models)) {
     io.out(`\n${label(t)}: CPU models (QEMU_CPU)\n`);
     const ok = t.models!.filter((m) => m.ok);
