@@ -153,31 +153,39 @@ function timed(argv: readonly string[], cpu: string | null): Run {
 
 interface Side { busybox: string; runner: string[] }
 
+type Measured = { ok: boolean; error?: string; results: WorkloadResult[] };
+
 /**
- * Every workload, `repeat` times, native and emulated runs interleaved so
- * both see the same load; an emulated run must print what the native one
- * printed (the same busybox version on both sides).
+ * Every workload, `repeat` times, with one native run and then one run of
+ * each CPU model (null: QEMU's default) per round, so all of them see the
+ * same load (the machine is shared: a model measured a minute later would
+ * be compared with another machine state). An emulated run must print what
+ * the native one printed (the same busybox version on both sides); a model
+ * that fails once is out of the remaining rounds.
  */
-function measure(c: Candidate, host: Side, input: string, cpu: string | null, o: Required<Pick<BenchOptions, 'repeat' | 'starts'>> & { workloads: readonly WorkloadName[] }): { ok: boolean; error?: string; results: WorkloadResult[] } {
-  const results: WorkloadResult[] = [];
+function measure(c: Candidate, host: Side, input: string, models: readonly (string | null)[], o: Required<Pick<BenchOptions, 'repeat' | 'starts'>> & { workloads: readonly WorkloadName[] }): Measured[] {
+  const out: Measured[] = models.map(() => ({ ok: true, results: [] }));
   const emulated: Side = { busybox: c.busybox, runner: [c.emulator, c.busybox] };
   for (const w of o.workloads) {
     const spec = WORKLOADS[w];
     const argv = (s: Side) => [...s.runner, ...spec.args(input, o.starts, s.runner)];
     const native: number[] = [];
-    const emu: number[] = [];
+    const emu: number[][] = models.map(() => []);
     for (let i = 0; i < o.repeat; i++) {
       const n = timed(argv(host), null);
       if (!n.ok) throw new XarchError('INTERNAL', `the host's busybox failed ${w}: ${n.error}`, { path: host.busybox, hint: 'check the host busybox (it must be a static busybox with sha256sum, gzip and sort)' });
-      const e = timed(argv(emulated), cpu);
-      if (!e.ok) return { ok: false, error: `${w}: ${e.error}`, results };
-      if (e.digest !== n.digest) return { ok: false, error: `${w}: the emulated output differs from the native one`, results };
       native.push(n.ms);
-      emu.push(e.ms);
+      models.forEach((model, k) => {
+        if (!out[k]!.ok) return;
+        const e = timed(argv(emulated), model);
+        if (!e.ok) Object.assign(out[k]!, { ok: false, error: `${w}: ${e.error}` });
+        else if (e.digest !== n.digest) Object.assign(out[k]!, { ok: false, error: `${w}: the emulated output differs from the native one` });
+        else emu[k]!.push(e.ms);
+      });
     }
-    results.push(workloadResult(w, median(native), median(emu)));
+    models.forEach((_m, k) => { if (out[k]!.ok) out[k]!.results.push(workloadResult(w, median(native), median(emu[k]!))); });
   }
-  return { ok: true, results };
+  return out;
 }
 
 /** Run the benchmark. Per-target failures are reported in the result; a target that cannot be benchmarked at all throws before anything runs. */
@@ -199,15 +207,17 @@ export function runBench(opts: BenchOptions): BenchReport {
     const o = { repeat, starts, workloads };
     const targets = list.map((c): BenchTarget => {
       const base = { target: c.target.name, debian: c.debian, emulator: c.emulator, busybox: c.busybox, cpu: opts.cpu ?? null };
-      const m = measure(c, hostSide, input, opts.cpu ?? null, o);
-      const row: BenchTarget = { ...base, ok: m.ok, results: m.results, ...(m.error ? { error: m.error } : {}) };
+      const available = opts.cpuModels ? cpuModels(c.emulator) : [];
+      const names = opts.cpuModels === true ? defaultModels(c.target.name, available) : [...(opts.cpuModels || [])];
+      const runnable = names.filter((m) => available.includes(m));
+      const [m, ...byModel] = measure(c, hostSide, input, [opts.cpu ?? null, ...runnable], o);
+      const row: BenchTarget = { ...base, ok: m!.ok, results: m!.results, ...(m!.error ? { error: m!.error } : {}) };
       if (opts.cpuModels) {
-        const available = cpuModels(c.emulator);
-        const names = opts.cpuModels === true ? defaultModels(c.target.name, available) : [...opts.cpuModels];
         row.models = names.map((model): ModelResult => {
-          if (!available.includes(model)) return { model, ok: false, error: `${path.basename(c.emulator)} -cpu help does not list it`, results: [], totalMs: null };
-          const r = measure(c, hostSide, input, model, o);
-          return { model, ok: r.ok, ...(r.error ? { error: r.error } : {}), results: r.results, totalMs: r.ok ? round(r.results.reduce((s, x) => s + x.emulatedMs, 0)) : null };
+          const k = runnable.indexOf(model);
+          if (k < 0) return { model, ok: false, error: `${path.basename(c.emulator)} -cpu help does not list it`, results: [], totalMs: null };
+          const r = byModel[k]!;
+          return { model, ok: r.ok, ...(r.error ? { error: r.error } : {}), results: r.results, totalMs: r.ok ? round(r.results.reduce((sum, x) => sum + x.emulatedMs, 0)) : null };
         });
         row.fastest = fastestModel(row.models);
       }

@@ -31,8 +31,9 @@ the --busybox-dir directories (default: $XARCH_BUSYBOX_DIR, else the
 DIR/<debian-arch>/root/bin/busybox or DIR/<debian-arch>/busybox; the
 host's own busybox is also looked for in /bin).
 
---cpu-models runs the workloads again under QEMU CPU models (QEMU_CPU):
-by default a handful per target ('max' and named cores that 'qemu-<cpu>
+--cpu-models runs the workloads under QEMU CPU models too (QEMU_CPU),
+one run of each model per round so that all see the same load: by
+default a handful per target ('max' and named cores that 'qemu-<cpu>
 -cpu help' lists), or --models; a model that does not run busybox
 correctly is reported as failing, never as the fastest.`,
   positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
