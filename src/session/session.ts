@@ -31,6 +31,7 @@ import { resolveInRoot, usableInPlace } from '../host/rootfs.js';
 import { detectArchitectures, detectArchitecturesCached } from './detect.js';
 import { defaultCacheDir } from './cache-dir.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
+import { checkCpuModel } from '../perf/cpu.js';
 
 export interface SessionRequest {
   rootfs: string;
@@ -60,6 +61,8 @@ export interface SessionRequest {
   ids?: Parameters<typeof planIdMap>[0];
   /** Emulators to register (an emulator store set's canary); default: the host's own, found on disk. */
   emulators?: Emulator[];
+  /** QEMU CPU model for every emulated process (QEMU_CPU), checked against each target's emulator. */
+  cpu?: string;
 }
 
 export interface SessionPlan {
@@ -159,6 +162,9 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
     if (i <= 0) throw new XarchError('USAGE', `--env ${kv}: expected K=V`, { hint: 'for example --env DEBIAN_FRONTEND=noninteractive' });
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
+  // The stage, the chroot and every exec keep the environment, and the
+  // kernel starts a handler's emulator with the program's: QEMU reads it.
+  if (req.cpu) env.QEMU_CPU = req.cpu;
   return env;
 }
 
@@ -246,6 +252,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
         if (!e) {
           throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
         }
+        if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
         let flags = defaultFlags(e, false, release);
         if (!flags.includes('F')) flags += 'F';
         rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
