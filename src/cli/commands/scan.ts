@@ -1,6 +1,7 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { resolveTarget } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
@@ -51,10 +52,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('scan needs at least one PATH');
   const opts: ScanOptions = {};
   if (values.expect) opts.expect = resolveTarget(values.expect).target;
-  if (io.stderrIsTTY && !values.json) {
-    const t0 = Date.now();
-    opts.onProgress = (n) => io.err(`\r  ${n} files, ${Math.round(n / Math.max(0.001, (Date.now() - t0) / 1000))} files/s`);
-  }
+  const progress = progressLine(io, !!values.json);
+  if (progress) opts.onProgress = (n) => progress.report({ phase: 'scanning', done: n, unit: 'files' });
   let mismatch = false;
   let failed = false;
   for (const p of positionals) {
@@ -66,12 +65,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // has a code too, ERR_OUT_OF_RANGE) is a bug and must say so.
       if (!isXarchError(e)) throw e;
       failed = true;
+      progress?.end();
       const x = e;
       if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
       else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
       continue;
     }
-    if (opts.onProgress) io.err('\r\x1b[K');
+    progress?.end();
     for (const r of reports) {
       if (r.mismatches.length) mismatch = true;
       if (values.json) jsonLine(io, r);
