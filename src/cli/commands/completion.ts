@@ -15,7 +15,7 @@ const KINDS = ['target', 'format', 'entry'] as const;
 
 export const command = defineCommand({
   name: 'completion',
-  usage: [`${SHELLS.join('|')}`, `--values ${KINDS.join('|')} [--binfmt-dir DIR] [--json]`],
+  usage: [`${SHELLS.join('|')}`, `--values ${KINDS.join('|')}\n[--binfmt-dir DIR] [--json]`],
   description: `
 Print the completion script for a shell, generated from every command's
 declared options: commands, subcommands, each command's flags, target
@@ -24,7 +24,7 @@ names (the catalogue), format names (the format registry), and entry names
 entries change after the script is installed). Files and directories are
 completed by the shell itself. Install it with one of:
   xarch completion bash > /etc/bash_completion.d/xarch
-  xarch completion zsh > "\${fpath[1]}/_xarch"   (or: source <(xarch completion zsh))
+  echo 'source <(xarch completion zsh)' >> ~/.zshrc
   xarch completion fish > ~/.config/fish/completions/xarch.fish`,
   positionals: [{ name: 'SHELL' }],
   options: {
