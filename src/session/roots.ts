@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { listNames } from '../host/file.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
@@ -25,6 +24,9 @@ import { isOciLayout, resolveInRoot, usableInPlace } from '../host/rootfs.js';
 import { openTar, type RawTap } from '../host/tar.js';
 import type { Progress } from '../core/progress.js';
 import { Unpacker, type UnpackStats } from '../host/unpack.js';
+import { defaultCacheDir } from './cache-dir.js';
+
+export { defaultCacheDir };
 
 export interface PreparedRoot {
   /** A directory, used read-only as the lower layer. */
@@ -82,14 +84,6 @@ interface SourceMemo {
   kind: 'tar' | 'image';
   /** The entry digest per requested platform ('' for none); for a tar, the archive's. */
   entries: Record<string, string>;
-}
-
-/** $XARCH_ROOTS_CACHE if set; else $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
-  if (env.XARCH_ROOTS_CACHE) return env.XARCH_ROOTS_CACHE;
-  if (uid === 0) return '/var/cache/xarch/roots';
-  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
-  return path.join(base, 'xarch', 'roots');
 }
 
 const entryName = (digest: string) => digest.replace(':', '-');

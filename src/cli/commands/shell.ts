@@ -11,7 +11,8 @@ const shellCommand = defineCommand({
   usage: [
     `ROOTFS [--arch T]... [--global] [--overlay DIR | --ephemeral]
 [--bind SRC[:DST][:ro]]... [--workdir DIR] [--env K=V]...
-[--platform P] [--dry-run] [--json] [-- CMD [ARGS...]]`,
+[--platform P] [--cpu MODEL] [--dry-run] [--json]
+[-- CMD [ARGS...]]`,
     '--gc [--json]',
   ],
   description: `
@@ -54,6 +55,7 @@ The roots cache: $XARCH_ROOTS_CACHE, else $XDG_CACHE_HOME/xarch/roots
     workdir: { type: 'string', value: 'DIR', description: "the command's working directory inside the root (default /)" },
     env: { type: 'string', value: 'K=V', multiple: true, description: "set K in the command's environment" },
     platform: { type: 'string', value: 'P', description: 'with a multi-platform image: the one to use (linux/arm64, ...)' },
+    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model of every emulated process (QEMU_CPU in the session's environment); 'xarch bench --cpu-models' finds the fastest" },
     gc: { type: 'boolean', description: 'remove temporary directories that killed sessions left behind' },
     'dry-run': { type: 'boolean', description: 'print what would be registered and run; run nothing' },
   },
@@ -84,6 +86,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.bind.length) req.binds = values.bind;
   if (values.workdir) req.workdir = values.workdir;
   if (values.platform) req.platform = values.platform;
+  if (values.cpu) req.cpu = values.cpu;
   if (values.env.length) req.setEnv = values.env;
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
   const progress = progressLine(io, !!values.json);
