@@ -17,6 +17,7 @@ import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } f
 import { exitStatus, spawnWithRelay } from '../host/process.js';
 import { guardTerminalMode } from '../host/terminal.js';
 import type { PreparedRoot } from './roots.js';
+import type { Progress } from '../core/progress.js';
 import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
@@ -61,6 +62,8 @@ export interface SessionRequest {
   ids?: Parameters<typeof planIdMap>[0];
   /** Emulators to register (an emulator store set's canary); default: the host's own, found on disk. */
   emulators?: Emulator[];
+  /** Told how far unpacking a tar or image root has got (session/roots.ts). */
+  progress?: (p: Progress) => void;
   /** QEMU CPU model for every emulated process (QEMU_CPU), checked against each target's emulator. */
   cpu?: string;
 }
@@ -186,7 +189,7 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
   const writable = !!(req.overlay || req.ephemeral);
   const prepared: PreparedRoot = inPlaceRoot(req.rootfs, writable) && !req.platform
     ? { root: path.resolve(req.rootfs), kind: 'dir', cached: false }
-    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable });
+    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), ...(req.progress ? { progress: req.progress } : {}), writable });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;

@@ -1,6 +1,7 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { resolveTarget } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
@@ -56,10 +57,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (!/^[1-9][0-9]*$/.test(values.jobs)) throw new UsageError(`--jobs needs a whole number of at least 1, not '${values.jobs}'`);
     opts.jobs = Number(values.jobs);
   }
-  if (io.stderrIsTTY && !values.json) {
-    const t0 = Date.now();
-    opts.progress = (p) => io.err(`\r  ${p.done} ${p.unit}, ${Math.round(p.done / Math.max(0.001, (Date.now() - t0) / 1000))} ${p.unit}/s`);
-  }
+  const progress = progressLine(io, !!values.json);
+  if (progress) opts.progress = progress.report;
   let mismatch = false;
   let failed = false;
   for (const p of positionals) {
@@ -71,12 +70,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // has a code too, ERR_OUT_OF_RANGE) is a bug and must say so.
       if (!isXarchError(e)) throw e;
       failed = true;
+      progress?.end();
       const x = e;
       if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
       else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
       continue;
     }
-    if (opts.progress) io.err('\r\x1b[K');
+    progress?.end();
     for (const r of reports) {
       if (r.mismatches.length) mismatch = true;
       if (values.json) jsonLine(io, r);

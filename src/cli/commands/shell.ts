@@ -1,6 +1,7 @@
 // xarch shell ROOTFS [-- CMD...]: a session in a foreign root file system.
 import { UsageError, jsonLine, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { planSession, runSession, type SessionRequest } from '../../session/session.js';
 import { sweepSessionTemps } from '../../session/temp.js';
 
@@ -88,7 +89,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.cpu) req.cpu = values.cpu;
   if (values.env.length) req.setEnv = values.env;
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
-  const plan = await planSession(req);
+  const progress = progressLine(io, !!values.json);
+  if (progress) req.progress = progress.report;
+  const plan = await planSession(req).finally(() => progress?.end());
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
   if (plan.rootNote && !values['dry-run']) io.err(`xarch: ${plan.rootNote}\n`);
   if (values['dry-run']) {
