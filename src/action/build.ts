@@ -2,7 +2,7 @@
 // what is committed and never builds, so test/action.test.ts compares the
 // committed file with a fresh build of the same options.
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -21,6 +21,7 @@ export async function buildAction(): Promise<string> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  mkdirSync(path.dirname(ACTION_FILE), { recursive: true });
   writeFileSync(ACTION_FILE, await buildAction());
   console.log(`wrote ${path.relative(REPO, ACTION_FILE)}`);
 }
