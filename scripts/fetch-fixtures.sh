@@ -34,6 +34,15 @@ for a in $ARCHES; do
   mkdir -p "$root/tmp" "$root/proc" "$root/dev" "$root/sys" "$root/etc"
   if [ $ok = 1 ]; then touch "$DEST/$a/.done"; else status=1; fi
 done
+# The host's own static busybox, the native side of `xarch bench` (the same
+# program and input run natively and under each target's QEMU).
+host=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+if [ ! -x "$DEST/$host/root/bin/busybox" ]; then
+  deb=$(ls "$DEST/debs/busybox-static_"*"_$host.deb" 2>/dev/null | head -1)
+  [ -n "$deb" ] || { (cd "$DEST/debs" && apt-get download -qq "busybox-static:$host" >/dev/null 2>&1); deb=$(ls "$DEST/debs/busybox-static_"*"_$host.deb" 2>/dev/null | head -1); }
+  if [ -n "$deb" ]; then mkdir -p "$DEST/$host/root" && dpkg -x "$deb" "$DEST/$host/root"
+  else echo "fetch-fixtures: could not download busybox-static:$host (xarch bench has no native side)" >&2; fi
+fi
 # Host tools the tests compare against without installing them (installing
 # binfmt-support would enable its formats in the machine's global instance):
 # unpacked, never configured.

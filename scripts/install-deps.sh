@@ -5,7 +5,7 @@
 # is ignored and each needed package is checked afterwards instead.
 set -u
 ARCHES="${XARCH_FOREIGN_ARCHES:-arm64 armhf armel i386 mips64el mipsel ppc64el s390x}"
-PKGS="${XARCH_DEB_PKGS:-qemu-user-static pax-utils binutils file proot hyperfine zstd docker.io umoci skopeo xz-utils bzip2 strace gcc libc6-dev uidmap python3-yaml mmdebstrap systemd rpm cpio}"
+PKGS="${XARCH_DEB_PKGS:-qemu-user-static pax-utils binutils file proot hyperfine zstd docker.io umoci skopeo xz-utils bzip2 strace gcc libc6-dev uidmap python3-yaml mmdebstrap systemd rpm cpio zsh fish groff-base man-db}"
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()

@@ -2,12 +2,13 @@
 // packages, with a host binary mixed in, whiteouts and hostile archives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+import { FIXTURES, fixtureRoot, needCommand, needFixture, xarch } from './helpers/env.js';
+import type { Progress } from '../src/core/progress.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'xarch-scan-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -189,4 +190,71 @@ test('tree: symlink loops, FIFOs and links out of the tree are not followed', ()
   assert.equal(r.reports[0].errors.special, 1);
   assert.equal(xarch(['scan']).status, 2);
   assert.equal(xarch(['scan', '/nonexistent']).status, 1);
+});
+
+/** A report without its timing: what must not change with --jobs. */
+const stable = (stdout: string) => stdout.replace(/"seconds":[0-9.e+-]+/g, '"seconds":0');
+
+test('--jobs: the report is byte for byte the same on one core and on several (/usr, the fixtures)', () => {
+  for (const tree of ['/usr', FIXTURES]) {
+    if (!existsSync(tree)) { console.log(`# skip reason: ${tree} is missing`); continue; }
+    const one = xarch(['scan', '--json', '--jobs', '1', tree]);
+    assert.equal(one.status, 0, one.stderr);
+    for (const jobs of ['2', '3']) {
+      const many = xarch(['scan', '--json', '--jobs', jobs, tree]);
+      assert.equal(many.status, 0, many.stderr);
+      assert.equal(stable(many.stdout), stable(one.stdout), `${tree} --jobs ${jobs}`);
+    }
+    assert.ok(JSON.parse(one.stdout).elfFiles > 100, tree);
+  }
+});
+
+test('--jobs: names that are not UTF-8, in a tree larger than one walk part, come out the same', () => {
+  const root = path.join(work, 'wide');
+  // More entries than the walk's first part (scan/parallel.ts FIRST_BUDGET), so that workers take part.
+  for (let d = 0; d < 24; d++) {
+    const dir = path.join(root, `d${d}`, 'sub');
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 500; f++) writeFileSync(path.join(dir, `f${f}`), f % 7 ? 'text' : '');
+    copyFileSync('/bin/true', path.join(root, `d${d}`, 'true'));
+  }
+  const odd = Buffer.concat([Buffer.from(root + '/d5/'), Buffer.from([0x63, 0x61, 0x66, 0xe9])]);
+  copyFileSync('/bin/true', odd);
+  const one = xarch(['scan', '--json', '--jobs', '1', '--expect', 'aarch64', root]);
+  const many = xarch(['scan', '--json', '--jobs', '3', '--expect', 'aarch64', root]);
+  assert.equal(many.status, 1, many.stderr);
+  assert.equal(stable(many.stdout), stable(one.stdout));
+  const rep = JSON.parse(one.stdout);
+  assert.equal(rep.files, 24 * 501 + 1);
+  assert.equal(rep.elfFiles, 25);
+  assert.ok(rep.mismatches.some((m: any) => m.file === 'd5/caf\udce9'), 'the name keeps its byte 0xe9');
+});
+
+test('--jobs: not a whole number of at least 1 is a usage error', () => {
+  for (const bad of ['0', 'two', '-1', '1.5']) {
+    const r = xarch(['scan', '--jobs', bad, '/usr/bin']);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /^xarch: .*--jobs/, bad);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
+
+test('progress: a tree reports files done, an archive bytes read of its size', { skip: needCommand('zstd', 'zstd') }, async () => {
+  const { scanPath } = await import('../src/scan/image.js');
+  for (const jobs of [1, 2]) {
+    const seen: Progress[] = [];
+    const [rep] = await scanPath('/usr/lib', { jobs, progress: (p) => seen.push(p) });
+    assert.ok(seen.length > 1, `jobs ${jobs}: more than one report`);
+    assert.ok(seen.every((p) => p.phase === 'scan' && p.unit === 'files' && p.total === undefined));
+    assert.ok(seen.every((p, i) => i === 0 || p.done >= seen[i - 1]!.done), 'never goes back');
+    assert.equal(seen.at(-1)!.done, rep!.files);
+  }
+  const file = path.join(work, 'python.tar.zst');
+  assert.equal(spawnSync('tar', ['-c', '--zstd', '-f', file, '-C', '/usr/lib', 'python3.11']).status, 0);
+  const size = statSync(file).size;
+  const seen: Progress[] = [];
+  await scanPath(file, { progress: (p) => seen.push(p) });
+  assert.ok(seen.length > 1);
+  assert.ok(seen.every((p) => p.phase === 'scan' && p.unit === 'bytes' && p.total === size && p.done <= size));
+  assert.ok(seen.some((p) => p.done > 0), 'the decompressor\'s offset is seen');
 });

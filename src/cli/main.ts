@@ -43,6 +43,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   shell: { summary: 'enter a foreign root filesystem, rootless', load: () => import('./commands/shell.js') },
   doctor: { summary: 'explain why a foreign program does not run', load: () => import('./commands/doctor.js') },
   scan: { summary: 'count the architectures of the ELF files in trees and images', load: () => import('./commands/scan.js') },
+  completion: { summary: 'print shell completions (bash, zsh, fish) generated from the declarations', load: () => import('./commands/completion.js') },
+  bench: { summary: 'measure the emulation penalty per target and the fastest QEMU CPU model', load: () => import('./commands/bench.js') },
 };
 
 export function version(): string {

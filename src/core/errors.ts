@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'SOURCE_UNAVAILABLE'
   | 'CANARY_FAILED'
+  | 'CPU_MODEL_UNKNOWN'
   | 'USAGE'
   | 'INTERNAL';
 

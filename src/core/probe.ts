@@ -12,7 +12,7 @@ export function probeMessage(target: string): string {
   return `xarch-probe ${target}\n`;
 }
 
-interface Layout {
+export interface Layout {
   /** Virtual address of the first byte of the file. */
   base: number;
   /** Address of the first instruction and of the message. */
@@ -21,7 +21,7 @@ interface Layout {
   len: number;
 }
 
-interface ProbeSpec {
+export interface ProbeSpec {
   elfClass: 32 | 64;
   order: 'little' | 'big';
   machine: number;
@@ -133,7 +133,7 @@ function s390x(l: Layout): Uint8Array {
 }
 
 /** A 32-bit little-endian immediate, as x86 instructions take it. */
-const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+export const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /**
  * The x86 probe: write(1, msg, len) then exit(42), `mov r32, imm32` for each
@@ -268,7 +268,7 @@ export function buildExecHelper(hostTarget: string): Uint8Array | null {
   return spec ? buildElf(spec, new TextEncoder().encode(EXEC_HELPER_MARKER)) : null;
 }
 
-function buildElf(spec: ProbeSpec, message: Uint8Array): Uint8Array {
+export function buildElf(spec: ProbeSpec, message: Uint8Array): Uint8Array {
   const is64 = spec.elfClass === 64;
   const ehsize = is64 ? 64 : 52;
   const phsize = is64 ? 56 : 32;

@@ -10,6 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { XarchError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { resolveInRoot } from '../host/rootfs.js';
 import { readElfFile, readHead } from '../host/file.js';
 import { prepareRoot } from '../session/roots.js';
@@ -24,6 +25,8 @@ export interface SourceOptions {
   sha256?: string;
   /** /etc, for the host's apt sources (default /etc). */
   etcDir?: string;
+  /** Told each step (download, unpack) as it starts, and how far an archive's unpack has got. */
+  progress?: (p: Progress) => void;
 }
 
 export interface Unpacked extends AddMeta {
@@ -61,6 +64,7 @@ export function unpackSource(source: string, work: string, opts: SourceOptions =
   const root = path.join(work, 'root');
   mkdirSync(root, { recursive: true });
   const kind = digest ? packageKind(abs) : null;
+  opts.progress?.({ phase: `unpacking ${path.basename(abs)}`, done: 0, unit: 'files' });
   if (kind === 'deb') {
     const pkg = run(['dpkg-deb', '-W', '--showformat', '${Package}=${Version}', abs], `reading ${source}`);
     run(['dpkg-deb', '-x', abs, root], `unpacking ${source}`);
@@ -73,7 +77,7 @@ export function unpackSource(source: string, work: string, opts: SourceOptions =
     run(['sh', '-c', sh, 'sh', abs], `unpacking ${source}`, { cwd: root });
     return { ...meta('rpm', [pkg]), candidates: findCandidates(root) };
   }
-  return prepareRoot(abs, { cacheDir: path.join(work, 'roots') }).then((p) => ({
+  return prepareRoot(abs, { cacheDir: path.join(work, 'roots'), ...(opts.progress ? { progress: opts.progress } : {}) }).then((p) => ({
     ...meta(p.kind === 'image' ? 'image' : p.kind, p.image ? [p.image] : []),
     candidates: findCandidates(p.root),
   }));
@@ -113,11 +117,13 @@ function fromApt(work: string, opts: SourceOptions): Unpacked {
   mkdirSync(dl, { recursive: true, mode: 0o755 });
   // Root's downloads run as _apt, which must be able to write here.
   spawnSync('chmod', ['0777', dl]);
+  opts.progress?.({ phase: `downloading ${pkg}=${version}`, done: 0, unit: 'files' });
   run(['apt-get', ...aptOpts, 'download', `${pkg}=${version}`], `apt-get download ${pkg}`, { cwd: dl });
   const deb = readdirSync(dl).find((n) => n.endsWith('.deb'));
   if (!deb) throw new XarchError('SOURCE_UNAVAILABLE', `apt-get download ${pkg} left no .deb`, { hint: 'run it by hand to see why' });
   const root = path.join(work, 'root');
   mkdirSync(root, { recursive: true });
+  opts.progress?.({ phase: `unpacking ${deb}`, done: 0, unit: 'files' });
   run(['dpkg-deb', '-x', path.join(dl, deb), root], `unpacking ${deb}`);
   return { source: label, packages: [`${pkg}=${version}`], candidates: findCandidates(root) };
 }

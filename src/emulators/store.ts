@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getTarget, TARGETS } from '../core/arch.js';
 import { errnoOf, fromSystemError, XarchError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { writeFileAtomic } from '../host/atomic.js';
 import { processAlive } from '../host/process.js';
 import { readElfFile } from '../host/file.js';
@@ -147,15 +148,17 @@ export class Store {
    * files 0755, sha256 and --version of each copy, `probe` on the whole
    * directory (the canary of src/emulators/canary.ts), the manifest, then one
    * rename. Returns the existing set when the same files are already there.
+   * `progress` is told each file copied and each step after.
    */
-  async add(candidates: readonly Candidate[], meta: AddMeta, probe: (dir: string, files: ManifestFile[]) => ManifestProbe[]): Promise<AddResult> {
+  async add(candidates: readonly Candidate[], meta: AddMeta, probe: (dir: string, files: ManifestFile[]) => ManifestProbe[], progress?: (p: Progress) => void): Promise<AddResult> {
     this.ensure();
     const refused: AddResult['refused'] = [];
     const tmp = path.join(this.setsDir, `.add-${process.pid}-${Date.now()}`);
     mkdirSync(tmp, { mode: 0o755 });
     try {
       const files: ManifestFile[] = [];
-      for (const c of candidates) {
+      for (const [i, c] of candidates.entries()) {
+        progress?.({ phase: 'copying emulators', done: i, total: candidates.length, unit: 'files' });
         const linkage = linkageOf(c.file);
         if (linkage !== 'static') {
           refused.push({ cpu: c.cpu, file: c.file, reason: linkage === 'dynamic' ? 'dynamically linked (has PT_INTERP): it cannot start inside a foreign root or a container' : 'not an ELF executable' });
@@ -172,6 +175,7 @@ export class Store {
         const why = refused.length ? refused.map((r) => `${path.basename(r.file)}: ${r.reason}`).slice(0, 3).join('; ') : 'no qemu-<cpu> emulator in it';
         throw new XarchError('EMULATOR_DYNAMIC', `${meta.source} gives no static emulator (${why})`, { hint: 'only static emulators enter the store: on Debian use qemu-user-static (QEMU < 9.1) or qemu-user (9.1+)' });
       }
+      progress?.({ phase: 'asking each emulator its version', done: 0, total: files.length, unit: 'files' });
       const versioned = await withVersions(emulatorsIn(tmp, files, os.release()));
       for (const f of files) {
         const e = versioned.find((v) => v.path === path.join(tmp, f.name));
@@ -183,6 +187,7 @@ export class Store {
       if (existsSync(this.setDir(id))) return { manifest: this.read(id), existed: true, refused };
       const manifest: Manifest = { id, version: setVersion(files), source: meta.source, packages: meta.packages, addedAt: new Date().toISOString(), files, probes: [] };
       if (meta.sourceSha256) manifest.sourceSha256 = meta.sourceSha256;
+      progress?.({ phase: 'probing each target in a private binfmt_misc instance', done: 0, unit: 'files' });
       manifest.probes = probe(tmp, files);
       writeFileAtomic(path.join(tmp, 'manifest.json'), Buffer.from(renderManifest(manifest)), { what: 'manifest' });
       try {

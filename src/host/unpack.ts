@@ -14,14 +14,15 @@ import {
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fromSystemError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { resolveInRoot } from './rootfs.js';
 import { normaliseMemberPath, openTar, readTar, type TarBody, type TarHeader } from './tar.js';
 
 export interface UnpackOptions {
   /** Keep the archive's owners (default: only when running as root, who alone can). */
   keepOwners?: boolean;
-  /** Called every 2000 members with the count so far. */
-  onProgress?: (members: number) => void;
+  /** Told the members unpacked so far, every 2000 (core/progress.ts). */
+  progress?: (p: Progress) => void;
 }
 
 export interface UnpackStats {
@@ -108,7 +109,7 @@ export class Unpacker implements TarBody {
 
   begin(h: TarHeader): void {
     this.current = null;
-    if (this.opts.onProgress && ++this.members % 2000 === 0) this.opts.onProgress(this.members);
+    if (this.opts.progress && ++this.members % 2000 === 0) this.opts.progress({ phase: 'unpacking', done: this.members, unit: 'entries' });
     if (h.unsafeName !== undefined && h.unsafeName.split('/').includes('..')) {
       this.stats.skipped.unsafe++;
       return;

@@ -11,6 +11,7 @@ import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
 import { findEmulators, type FindOptions } from '../emulators/discover.js';
 import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
+import { checkCpuModel } from '../perf/cpu.js';
 
 export interface RunRequest {
   program: string;
@@ -19,6 +20,8 @@ export interface RunRequest {
   sysroot?: string;
   emulator?: string;
   emulatorSearch?: FindOptions;
+  /** QEMU CPU model (QEMU_CPU), checked against the emulator's list before anything runs. */
+  cpu?: string;
 }
 
 export interface RunPlan {
@@ -28,6 +31,8 @@ export interface RunPlan {
   sysroot: string | null;
   interpreter: string | null;
   argv: string[];
+  /** Added to the environment: QEMU_CPU with --cpu. */
+  env?: Record<string, string>;
 }
 
 /** The usual places a cross or multiarch sysroot for `t` lives. */
@@ -58,7 +63,10 @@ export function planRun(req: RunRequest): RunPlan {
   let emulator = req.emulator;
   if (!emulator) {
     // Debian's -binfmt-P wrappers expect the kernel's P argument layout; run the plain emulator.
-    const found = findEmulators(req.emulatorSearch ?? {}).filter((e: Emulator) => e.kind !== 'wrapper');
+    // Only this target's CPU: reading the ELF headers of every emulator on
+    // the machine (35 on a Debian host with qemu-user-static) was a third of
+    // run's own start-up.
+    const found = findEmulators({ cpus: new Set([target.cpu]), ...req.emulatorSearch }).filter((e: Emulator) => e.kind !== 'wrapper');
     const best = bestEmulator(target.name, found);
     if (!best) {
       throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${target.name} (qemu-${target.cpu}-static or qemu-${target.cpu})`, { hint: emulatorHint() });
@@ -91,7 +99,14 @@ export function planRun(req: RunRequest): RunPlan {
     }
   }
   const argv = [emulator, ...(sysroot && sysroot !== '/' ? ['-L', sysroot] : []), '-0', req.program, req.program, ...req.args];
-  return { target, emulator, sysroot, interpreter: interp, argv };
+  const plan: RunPlan = { target, emulator, sysroot, interpreter: interp, argv };
+  // QEMU_CPU rather than -cpu: the program's own children inherit it, so a
+  // foreign child run through the host's handlers gets the same model.
+  if (req.cpu) {
+    checkCpuModel(emulator, req.cpu, target.name);
+    plan.env = { QEMU_CPU: req.cpu };
+  }
+  return plan;
 }
 
 /** Library directories of a root: RUNPATH, the loader's directory, multiarch and plain lib dirs. */
@@ -132,6 +147,7 @@ const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2',
 /** Spawn the plan with inherited stdio; resolves to the exit status (128+signal when killed). */
 export function execPlan(plan: RunPlan): Promise<number> {
   return spawnWithRelay(plan.argv, {
+    ...(plan.env ? { env: { ...process.env, ...plan.env } } : {}),
     relay: RELAYED,
     startError: (e) => new XarchError('EMULATOR_NOT_FOUND', `cannot start ${plan.argv[0]}: ${e.code ?? e.message}`, { path: plan.argv[0], hint: emulatorHint() }),
   });

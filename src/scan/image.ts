@@ -11,18 +11,27 @@ import { resolveTarget, type Target } from '../core/arch.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { fsPath, readRange as readFileRange } from '../host/file.js';
 import { digestPath, resolveDockerImages, resolveOciImages, type ImageRef } from '../core/image.js';
-import { elfLaterRange, elfOfHead, reportFromVirtual, scanTree, type ScanReport, type VirtualEntry } from './scan.js';
+import { elfLaterRange, elfOfHead, reportFromVirtual, type ScanReport, type VirtualEntry } from './scan.js';
+import { scanTreeParallel, type ParallelTreeOptions } from './parallel.js';
+import type { Progress } from '../core/progress.js';
+import { looksLikeElf } from '../core/elf.js';
 import { makeSessionTemp } from '../session/temp.js';
-import { DEFAULT_PREFIX, TarParser, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
+import { DEFAULT_PREFIX, TarParser, feedAll, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
 
 export interface ScanOptions {
   expect?: Target;
   /** The host's `uname -m` (default os.machine()): its own targets need no emulator. */
   machine?: string;
-  onProgress?: (files: number) => void;
+  /** Threads for a tree scan (default one per core; 1: in this thread, scan/parallel.ts). */
+  jobs?: number;
+  /** Phase 'scan': files done in a tree, bytes of the archive read (of its size) in an archive. */
+  progress?: (p: Progress) => void;
 }
 
 type Source = { file: string; start: number; end: number };
+
+/** Archive bytes (as read, uncompressed) between two progress reports. */
+const PROGRESS_BYTES = 4 << 20;
 
 function readRange(src: Source, max = 1 << 24): Uint8Array {
   return readFileRange(src.file, src.start, Math.min(src.end - src.start, max));
@@ -43,7 +52,7 @@ async function readLayer(src: Source): Promise<{ entries: Map<string, VirtualEnt
     if (base === '.wh..wh..opq') { opaque.push(dir === '.' ? '' : dir); return; }
     if (base.startsWith('.wh.')) { whiteouts.push((dir === '.' ? '' : dir + '/') + base.slice(4)); return; }
     entries.set(m.path, entryOf(m));
-  }, DEFAULT_PREFIX, elfLaterRange), done]);
+  }, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf), done]);
   return { entries, whiteouts, opaque, unsafe };
 }
 
@@ -163,10 +172,11 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
       const refs = resolveOciImages(readFileSync(path.join(p, 'index.json')), (d) => readRange(blob(d)), { path: p }, path.basename(p));
       return scanImages(located(refs, blob), { path: p, kind: 'oci-layout' }, opts);
     }
-    const tree: Parameters<typeof scanTree>[1] = { machine: opts.machine ?? os.machine() };
+    const tree: ParallelTreeOptions = { machine: opts.machine ?? os.machine() };
     if (opts.expect) tree.expect = opts.expect;
-    if (opts.onProgress) tree.onProgress = opts.onProgress;
-    return [scanTree(path.resolve(p), tree)];
+    if (opts.progress) tree.progress = opts.progress;
+    if (opts.jobs !== undefined) tree.jobs = opts.jobs;
+    return [await scanTreeParallel(path.resolve(p), tree)];
   }
   if (!st.isFile()) throw new XarchError('PATH_NOT_FILE', `${p} is not a directory or a file`, { path: p });
   const head = readRange({ file: p, start: 0, end: 512 });
@@ -178,17 +188,22 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
   const offsets = new Map<string, Source>();
   let unsafe = 0;
   let files = 0;
-  const { stream, done } = openDecompressed(p, compression);
+  const { stream, done, consumed } = openDecompressed(p, compression);
   let parser: TarParser;
+  let reported = 0;
   const onMember = (m: TarMember) => {
     if (m.unsafeName !== undefined) unsafe++;
     if (compression === 'none' && m.type === 'file') offsets.set(m.path, { file: p, start: parser.offset - m.size, end: parser.offset });
     fsmap.set(m.path, entryOf(m));
-    if (opts.onProgress && ++files % 2000 === 0) opts.onProgress(files);
+    if (opts.progress && parser.offset - reported >= PROGRESS_BYTES) {
+      reported = parser.offset;
+      opts.progress({ phase: 'scan', done: consumed(), total: st.size, unit: 'bytes' });
+    }
   };
-  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange);
+  // Only an ELF file's head is kept whole (for its program headers and loader).
+  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf);
   try {
-    await Promise.all([(async () => { for await (const c of stream) parser.feed(c as Uint8Array); parser.end(); })(), done]);
+    await Promise.all([feedAll(stream, parser), done]);
   } catch (e) {
     if (e instanceof XarchError) throw Object.assign(e, { message: `${p}: ${e.message}` });
     throw new XarchError('ARCHIVE_INVALID', `${p}: cannot read the archive: ${(e as Error).message}`, { path: p, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });

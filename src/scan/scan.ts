@@ -2,15 +2,11 @@
 // image contains, which loaders they need, which emulators would run them,
 // and which files differ from the architecture expected.
 //
-// The tree walk is a synchronous loop over readdir and host/file.ts withFile
-// with one reused buffer: measured here, a promise per file is an order of
-// magnitude slower, and a plain loop is faster than scanelf (bench/run.ts).
-import { readdirSync } from 'node:fs';
-import { fsPath, withFile } from '../host/file.js';
-import { decodePath } from '../core/path-bytes.js';
+// The tree walk itself is scan/walk.ts, on every core scan/parallel.ts.
+import type { Progress } from '../core/progress.js';
+import { Walker, type ElfFacts, type WalkPart } from './walk.js';
 import { resolveInRoot, resolveWith, type InRootLookup } from '../host/rootfs.js';
 import { getTarget, emulatorName, isHostTarget, TARGETS, type Target } from '../core/arch.js';
-import { isXarchError } from '../core/errors.js';
 import { normaliseMemberPath } from '../host/tar.js';
 import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo } from '../core/elf.js';
 
@@ -64,7 +60,7 @@ export class ScanAccumulator {
   /** `machine`: the host's `uname -m`; its own family needs no emulator. */
   constructor(private expect?: Target, private machine?: string) {}
 
-  addElf(file: string, info: ElfInfo): void {
+  addElf(file: string, info: ElfFacts): void {
     this.elfFiles++;
     const name = archName(info);
     let t = this.targets.get(name);
@@ -112,69 +108,48 @@ export class ScanAccumulator {
  * for files no handler would run (objects, odd OSABI) the target with the
  * same machine, class and byte order.
  */
-export function archName(info: ElfInfo): string {
+export function archName(info: Pick<ElfFacts, 'targets' | 'machine' | 'elfClass' | 'byteOrder' | 'machineName'>): string {
   if (info.targets[0]) return info.targets[0];
   const t = TARGETS.find((x) => x.machine === info.machine && x.elfClass === info.elfClass && x.byteOrder === info.byteOrder);
   return t ? t.name : `unknown-${info.machineName.replace(/\s+/g, '-')}`;
 }
 
-/** Bytes read at once from each file: the ELF and program headers of almost every file fit. */
-const BUF = 1024;
-
 export interface TreeOptions {
   expect?: Target;
   /** The host's `uname -m`: its own targets are not listed as needing an emulator. */
   machine?: string;
-  /** Called about every 2000 files with the running count. */
-  onProgress?: (files: number) => void;
+  /** Called about every 2000 files: phase 'scan', files done so far. */
+  progress?: (p: Progress) => void;
 }
 
-/** Scan a directory tree without following symlinks. */
+/** Entries walked between two progress reports (and per worker message, scan/parallel.ts). */
+export const WALK_CHUNK = 2048;
+
+/** Scan a directory tree without following symlinks, in this thread. */
 export function scanTree(root: string, opts: TreeOptions = {}): ScanReport {
   const start = process.hrtime.bigint();
+  const walker = new Walker(root);
+  const parts: WalkPart[] = [];
+  let files = 0;
+  for (let dirs = [root]; dirs.length;) {
+    const r = walker.walk(dirs, { left: opts.progress ? WALK_CHUNK : Infinity });
+    parts.push(r.part);
+    dirs = r.rest;
+    files += r.part.files;
+    opts.progress?.({ phase: 'scan', done: files, unit: 'files' });
+  }
+  return treeReport(root, parts, opts, start);
+}
+
+/** The report of a tree from its walk's parts, in walk order. */
+export function treeReport(root: string, parts: Iterable<WalkPart>, opts: TreeOptions, start: bigint): ScanReport {
   const acc = new ScanAccumulator(opts.expect, opts.machine);
-  // readdir's type stands for the stat (host/file.ts OpenOptions.seenRegular).
-  const open = { noFollow: true, seenRegular: true, buffer: new Uint8Array(BUF) };
-  const stack = [root];
-  while (stack.length) {
-    const dir = stack.pop()!;
-    // readdirSync, not opendirSync: Node 20 promisifies two methods for
-    // every Dir it creates, which costs more than the reads themselves.
-    let list;
-    try {
-      // Names as bytes: one that is not UTF-8 is kept (core/path-bytes.ts), not replaced by U+FFFD.
-      list = readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' });
-    } catch {
-      acc.errors.unreadable++;
-      continue;
-    }
-    for (const e of list) {
-      const p = dir + '/' + decodePath(e.name);
-      if (e.isDirectory()) {
-        stack.push(p);
-        continue;
-      }
-      if (e.isSymbolicLink()) continue;
-      if (!e.isFile()) {
-        acc.errors.special++;
-        continue;
-      }
-      acc.files++;
-      if (opts.onProgress && acc.files % 2000 === 0) opts.onProgress(acc.files);
-      try {
-        withFile(p, (read, head) => {
-          if (!looksLikeElf(head)) return;
-          try {
-            acc.addElf(p.slice(root.length + 1), parseElf(read));
-          } catch (err) {
-            if (isXarchError(err)) acc.errors.invalidElf++;
-            else throw err;
-          }
-        }, open);
-      } catch {
-        acc.errors.unreadable++;
-      }
-    }
+  for (const part of parts) {
+    acc.files += part.files;
+    acc.errors.unreadable += part.unreadable;
+    acc.errors.invalidElf += part.invalidElf;
+    acc.errors.special += part.special;
+    for (const [file, info] of part.elves) acc.addElf(file, info);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return acc.report({ path: root, kind: 'tree' }, (l) => treeHas(root, l), seconds);

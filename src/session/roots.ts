@@ -15,15 +15,18 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { listNames } from '../host/file.js';
 import { fromSystemError, XarchError } from '../core/errors.js';
 import { digestPath, resolveDockerImages, resolveOciImages, selectImage, type ImageConfig, type ImageRef } from '../core/image.js';
 import { writeFileAtomic } from '../host/atomic.js';
 import { isOciLayout, resolveInRoot, usableInPlace } from '../host/rootfs.js';
-import { openTar } from '../host/tar.js';
+import { openTar, type RawTap } from '../host/tar.js';
+import type { Progress } from '../core/progress.js';
 import { Unpacker, type UnpackStats } from '../host/unpack.js';
+import { defaultCacheDir } from './cache-dir.js';
+
+export { defaultCacheDir };
 
 export interface PreparedRoot {
   /** A directory, used read-only as the lower layer. */
@@ -53,6 +56,8 @@ export interface PrepareOptions {
   uid?: number;
   /** The session writes to a layer over the root: a directory this user cannot write under one is copied. */
   writable?: boolean;
+  /** Told how far an unpack or a copy has got (bytes of the archive, entries of a tree); nothing when cached. */
+  progress?: (p: Progress) => void;
 }
 
 interface EntryMeta {
@@ -79,14 +84,6 @@ interface SourceMemo {
   kind: 'tar' | 'image';
   /** The entry digest per requested platform ('' for none); for a tar, the archive's. */
   entries: Record<string, string>;
-}
-
-/** $XARCH_ROOTS_CACHE if set; else $XDG_CACHE_HOME/xarch/roots (~/.cache/xarch/roots), or /var/cache/xarch/roots for root. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
-  if (env.XARCH_ROOTS_CACHE) return env.XARCH_ROOTS_CACHE;
-  if (uid === 0) return '/var/cache/xarch/roots';
-  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
-  return path.join(base, 'xarch', 'roots');
 }
 
 const entryName = (digest: string) => digest.replace(':', '-');
@@ -119,25 +116,25 @@ export async function prepareRoot(spec: string, opts: PrepareOptions = {}): Prom
     throw fromSystemError(e, cacheDir, 'cache directory');
   }
   sweepStale(cacheDir);
-  if (st.isDirectory() && !isOciLayout(abs)) return prepareTree(abs, cacheDir);
-  if (st.isDirectory()) return prepareLayoutDir(abs, cacheDir, opts.platform);
+  if (st.isDirectory() && !isOciLayout(abs)) return prepareTree(abs, cacheDir, opts.progress);
+  if (st.isDirectory()) return prepareLayoutDir(abs, cacheDir, opts.platform, opts.progress);
   const memo = readMemo(cacheDir, abs, st);
   const known = memo?.entries[opts.platform ?? ''];
   if (known) {
     const meta = readEntry(cacheDir, known);
     if (meta) return fromEntry(cacheDir, meta, true);
   }
-  return prepareArchive(abs, st, cacheDir, opts.platform);
+  return prepareArchive(abs, st, cacheDir, opts.platform, opts.progress);
 }
 
 /** An OCI layout directory: the manifest is read in place, only the layers are unpacked. */
-async function prepareLayoutDir(dir: string, cacheDir: string, platform: string | undefined): Promise<PreparedRoot> {
+async function prepareLayoutDir(dir: string, cacheDir: string, platform: string | undefined, progress?: Progressed): Promise<PreparedRoot> {
   const ref = selectImage(imagesIn(dir, true), platform, { path: dir });
   const meta = readEntry(cacheDir, ref.digest);
   if (meta) return fromEntry(cacheDir, meta, true);
   const tmp = tempDir(cacheDir);
   try {
-    return commit(cacheDir, tmp, await unpackImage(dir, ref, dir, tmp));
+    return commit(cacheDir, tmp, await unpackImage(dir, ref, dir, tmp, progress));
   } finally {
     if (existsSync(tmp)) removeTree(tmp);
   }
@@ -148,14 +145,15 @@ async function prepareLayoutDir(dir: string, cacheDir: string, platform: string 
  * complete; an image archive's unpacked members are its layout, whose layers
  * are applied next, and which is dropped afterwards.
  */
-async function prepareArchive(file: string, st: Stats, cacheDir: string, platform: string | undefined): Promise<PreparedRoot> {
+async function prepareArchive(file: string, st: Stats, cacheDir: string, platform: string | undefined, progress?: Progressed): Promise<PreparedRoot> {
   const tmp = tempDir(cacheDir);
   try {
     const hash = createHash('sha256');
     const extracted = path.join(tmp, 'root');
     mkdirSync(extracted);
     const u = new Unpacker(extracted);
-    const { stream, done } = openTar(file, undefined, (c) => hash.update(c));
+    const counted = byteCounter(progress, `unpacking ${path.basename(file)}`, st.size);
+    const { stream, done } = openTar(file, undefined, (c) => { hash.update(c); counted?.(c); });
     try {
       await Promise.all([u.tar(stream), done]);
     } catch (e) {
@@ -175,7 +173,7 @@ async function prepareArchive(file: string, st: Stats, cacheDir: string, platfor
     writeMemo(cacheDir, file, st, { archive, kind: 'image', entries: { ...readMemo(cacheDir, file, st)?.entries, [platform ?? '']: ref.digest } });
     const existing = readEntry(cacheDir, ref.digest);
     if (existing) return fromEntry(cacheDir, existing, true);
-    const meta = await unpackImage(layout, ref, file, tmp);
+    const meta = await unpackImage(layout, ref, file, tmp, progress);
     removeTree(layout);
     return commit(cacheDir, tmp, meta);
   } finally {
@@ -192,7 +190,7 @@ async function prepareArchive(file: string, st: Stats, cacheDir: string, platfor
  * (uid 0 inside), keyed by a digest of every entry's metadata, which changes
  * whenever anything in the tree does.
  */
-async function prepareTree(dir: string, cacheDir: string): Promise<PreparedRoot> {
+async function prepareTree(dir: string, cacheDir: string, progress?: Progressed): Promise<PreparedRoot> {
   const digest = treeMetadataDigest(dir);
   const known = readEntry(cacheDir, digest);
   if (known) return fromEntry(cacheDir, known, true);
@@ -200,7 +198,7 @@ async function prepareTree(dir: string, cacheDir: string): Promise<PreparedRoot>
   try {
     const root = path.join(tmp, 'root');
     mkdirSync(root);
-    const u = new Unpacker(root);
+    const u = new Unpacker(root, progress ? { progress: (p) => progress({ ...p, phase: `copying ${path.basename(dir)}` }) } : {});
     // GNU tar reads what this user may read and goes on past the rest.
     const child = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let errors = '';
@@ -258,15 +256,19 @@ function imagesIn(dir: string, oci: boolean, shown = dir): ImageRef[] {
 }
 
 /** Apply an image's layers in order into <tmp>/root. */
-async function unpackImage(layout: string, ref: ImageRef, shown: string, tmp: string): Promise<EntryMeta> {
+async function unpackImage(layout: string, ref: ImageRef, shown: string, tmp: string, progress?: Progressed): Promise<EntryMeta> {
   const root = path.join(tmp, 'root');
   mkdirSync(root);
   const u = new Unpacker(root);
   const oci = isOciLayout(layout);
-  for (const layer of ref.layers) {
+  const files = ref.layers.map((layer) => {
     const file = resolveInRoot(layout, oci ? digestPath(layer) : layer);
     if (file === null) throw new XarchError('ARCHIVE_INVALID', `${shown}: layer ${layer} is missing`, { path: shown, hint: 'the image archive is incomplete' });
-    const { stream, done } = openTar(file);
+    return file;
+  });
+  const counted = byteCounter(progress, `unpacking ${ref.layers.length} layers of ${path.basename(shown)}`, progress ? files.reduce((n, f) => n + statSync(f).size, 0) : 0);
+  for (const [i, layer] of ref.layers.entries()) {
+    const { stream, done } = openTar(files[i]!, undefined, counted);
     try {
       await Promise.all([u.layer(stream), done]);
     } catch (e) {
@@ -276,6 +278,15 @@ async function unpackImage(layout: string, ref: ImageRef, shown: string, tmp: st
   const meta: EntryMeta = { kind: 'image', digest: ref.digest, source: shown, config: ref.config, image: ref.name, stats: u.finish() };
   if (ref.platform) meta.platform = ref.platform;
   return meta;
+}
+
+type Progressed = NonNullable<PrepareOptions['progress']>;
+
+/** A tap that reports the bytes read so far of `total`. */
+function byteCounter(progress: Progressed | undefined, phase: string, total: number): RawTap | undefined {
+  if (!progress) return undefined;
+  let done = 0;
+  return (chunk) => progress({ phase, done: (done += chunk.length), total, unit: 'bytes' });
 }
 
 /** Write meta.json and rename the temporary into place; a racing start that got there first wins. */

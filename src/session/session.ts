@@ -17,19 +17,22 @@ import { launcherMissing, namespaceArgv, openStageChannel, type StageChannel } f
 import { exitStatus, spawnWithRelay } from '../host/process.js';
 import { guardTerminalMode } from '../host/terminal.js';
 import type { PreparedRoot } from './roots.js';
+import type { Progress } from '../core/progress.js';
 import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
 import path from 'node:path';
-import { isHostTarget, resolveTarget, targetsForHeader, type Target } from '../core/arch.js';
+import { resolveTarget, type Target } from '../core/arch.js';
 import { XarchError } from '../core/errors.js';
 import { findEmulators } from '../emulators/discover.js';
 import { bestEmulator, defaultFlags, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { renderRegister, ruleFromTarget } from '../core/rule.js';
 import { resolveInRoot, usableInPlace } from '../host/rootfs.js';
-import { listNames, readHead } from '../host/file.js';
+import { detectArchitectures, detectArchitecturesCached } from './detect.js';
+import { defaultCacheDir } from './cache-dir.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
+import { checkCpuModel } from '../perf/cpu.js';
 
 export interface SessionRequest {
   rootfs: string;
@@ -59,6 +62,10 @@ export interface SessionRequest {
   ids?: Parameters<typeof planIdMap>[0];
   /** Emulators to register (an emulator store set's canary); default: the host's own, found on disk. */
   emulators?: Emulator[];
+  /** Told how far unpacking a tar or image root has got (session/roots.ts). */
+  progress?: (p: Progress) => void;
+  /** QEMU CPU model for every emulated process (QEMU_CPU), checked against each target's emulator. */
+  cpu?: string;
 }
 
 export interface SessionPlan {
@@ -86,35 +93,7 @@ export interface SessionPlan {
   release: string;
 }
 
-const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin'];
-
-/** Foreign architectures of the programs in a root file system (its shell first, then up to `limit` files). */
-export function detectArchitectures(root: string, machine = os.machine(), limit = 400): Target[] {
-  const found = new Map<string, Target>();
-  const look = (file: string) => {
-    let head: Uint8Array;
-    try {
-      head = readHead(file, 64);
-    } catch {
-      return; // not a regular file, or unreadable: skip
-    }
-    for (const t of targetsForHeader(head)) if (!isHostTarget(t, machine)) found.set(t.name, t);
-  };
-  const sh = resolveInRoot(root, '/bin/sh');
-  if (sh) look(sh);
-  let seen = 0;
-  // A merged-/usr root's /bin is /usr/bin: each directory is read once.
-  const dirs = new Set(BIN_DIRS.map((d) => resolveInRoot(root, d)));
-  for (const dir of dirs) {
-    if (!dir) continue;
-    for (const n of listNames(dir)) {
-      if (seen++ >= limit) break;
-      look(path.join(dir, n));
-    }
-  }
-  return [...found.values()];
-}
-
+export { detectArchitectures };
 
 const TOOL_DIRS = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
 
@@ -186,6 +165,9 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
     if (i <= 0) throw new XarchError('USAGE', `--env ${kv}: expected K=V`, { hint: 'for example --env DEBIAN_FRONTEND=noninteractive' });
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
+  // The stage, the chroot and every exec keep the environment, and the
+  // kernel starts a handler's emulator with the program's: QEMU reads it.
+  if (req.cpu) env.QEMU_CPU = req.cpu;
   return env;
 }
 
@@ -207,7 +189,7 @@ export async function planSession(req: SessionRequest): Promise<SessionPlan> {
   const writable = !!(req.overlay || req.ephemeral);
   const prepared: PreparedRoot = inPlaceRoot(req.rootfs, writable) && !req.platform
     ? { root: path.resolve(req.rootfs), kind: 'dir', cached: false }
-    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), writable });
+    : await (await import('./roots.js')).prepareRoot(req.rootfs, { ...(req.platform ? { platform: req.platform } : {}), ...(req.env ? { env: req.env } : {}), ...(req.progress ? { progress: req.progress } : {}), writable });
   const config = prepared.config;
   const r: SessionRequest = { ...req };
   if (prepared.kind !== 'dir' && !req.overlay) r.ephemeral = true;
@@ -259,7 +241,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
     if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
       throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
     }
-    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitectures(root, machine);
+    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
     const rules: string[] = [];
     if (!req.global) {
       if (!kernelAtLeast(release, 6, 7)) {
@@ -273,6 +255,7 @@ function planWith(req: SessionRequest, lower: string): SessionPlan {
         if (!e) {
           throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
         }
+        if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
         let flags = defaultFlags(e, false, release);
         if (!flags.includes('F')) flags += 'F';
         rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { binfmtDirOption } from '../common-options.js';
 import { XarchError } from '../../core/errors.js';
 import { DEFAULT_BINFMT_DIR } from '../../host/kernel.js';
@@ -201,12 +202,13 @@ async function add(argv: string[], io: Io): Promise<number> {
   if (values.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError(`--sha256 '${values.sha256}': expected 64 hex digits`);
   const store = openStore(values, io);
   store.ensure();
+  const progress = progressLine(io, !!values.json);
   const work = mkdtempSync(path.join(os.tmpdir(), 'xarch-add-'));
   // apt-get download drops to the _apt user, which must reach the download directory.
   chmodSync(work, 0o755);
   try {
     const source = positionals[0]!;
-    const unpacked = await unpackSource(source, work, { ...(values.suite ? { suite: values.suite } : {}), ...(values.sha256 ? { sha256: values.sha256 } : {}) });
+    const unpacked = await unpackSource(source, work, { ...(values.suite ? { suite: values.suite } : {}), ...(values.sha256 ? { sha256: values.sha256 } : {}), ...(progress ? { progress: progress.report } : {}) });
     const probe = values['no-probe'] ? () => [] : (dir: string, files: ManifestFile[]) => {
       const emus = emulatorsIn(dir, files);
       try {
@@ -214,13 +216,15 @@ async function add(argv: string[], io: Io): Promise<number> {
       } catch (e) {
         // No private instance here: the set enters unprobed; `use` probes (or refuses) later.
         if (e instanceof XarchError && e.code === 'SANDBOX_UNAVAILABLE') {
+          progress?.end();
           io.err(`xarch: note: ${e.message}; the set is added without probe results\n`);
           return [];
         }
         throw e;
       }
     };
-    const r = await store.add(unpacked.candidates, unpacked, probe);
+    const r = await store.add(unpacked.candidates, unpacked, probe, progress?.report);
+    progress?.end();
     if (values.json) {
       jsonLine(io, { id: r.manifest.id, version: r.manifest.version, source: r.manifest.source, existed: r.existed, files: r.manifest.files.length, probes: r.manifest.probes, refused: r.refused });
     } else {
@@ -231,6 +235,7 @@ async function add(argv: string[], io: Io): Promise<number> {
     }
     return EXIT_OK;
   } finally {
+    progress?.end();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -44,6 +44,7 @@ emulator (unless --force), a Debian -binfmt-P wrapper without P.`,
     'etc-dir': { type: 'string', value: 'DIR', description: 'where --persist writes (default /etc)', complete: 'dir' },
     emulators: { type: 'string', value: 'SET', description: "register the emulators of this emulator store set ('xarch emulators list')" },
     store: { type: 'string', value: 'DIR', complete: 'dir', description: 'the emulator store --emulators reads (default /var/lib/xarch/emulators for root)' },
+    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model for the named TARGETs: registers a tiny static wrapper (in $XARCH_CPU_WRAPPERS, else /var/lib/xarch/cpu-wrappers for root) that execs the emulator with -cpu MODEL, flags FP (P passed on as -0), no O; the emulator's path must exist where programs run (chroots, containers); --dry-run writes the wrapper too, so install's interpreter checks see it" },
   },
   json: 'one line per item: {"name","target","status","reason","interpreter","flags","register","emulator","conflicts":[{"name","winner"}],"warnings","persisted","error","dryRun","probe":{"ok","result","entry","ms","error"}}',
   notes: `
@@ -63,6 +64,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     opts.flags = values.flags;
   }
   if (values.emulators !== undefined) opts.emulators = setEmulators(values.emulators, values.store ?? defaultStoreDir(io.env));
+  if (values.cpu !== undefined) {
+    // binfmt_misc passes no environment or options to a handler: a model needs a wrapper (src/core/cpu-wrapper.ts).
+    if (!positionals.length || positionals.includes('all')) throw new UsageError('--cpu needs the TARGETs it is for (a CPU model belongs to one architecture)');
+    if (opts.flags?.includes('O')) throw new UsageError("--cpu cannot keep O: the open file (AT_EXECFD) reaches the wrapper, not QEMU");
+    const { cpuHandlerEmulators, cpuWrapperFlags, defaultWrapperDir } = await import('../../perf/cpu.js');
+    const { findEmulators } = await import('../../emulators/discover.js');
+    const { resolveTarget } = await import('../../core/arch.js');
+    const found = opts.emulators ?? findEmulators(opts.emulatorSearch);
+    opts.emulators = cpuHandlerEmulators(positionals.map((t) => resolveTarget(t).target), found, values.cpu, { dir: defaultWrapperDir(io.env) });
+    opts.flags ??= cpuWrapperFlags();
+  }
   if (values['etc-dir'] !== undefined) opts.etcDir = values['etc-dir'];
   if (values.persist) opts.persist = persistHooks(values['etc-dir']);
   const items = await installTargets({ targets: positionals }, opts);

@@ -18,6 +18,7 @@ status is the program's (128+N when it was killed by signal N).`,
     arch: { type: 'string', value: 'T', complete: 'target', description: 'target name in any scheme (arm64, linux/arm/v7, ...)' },
     sysroot: { type: 'string', value: 'DIR', complete: 'dir', description: 'root file system holding the loader and libraries (QEMU -L)' },
     emulator: { type: 'string', value: 'PATH', complete: 'file', description: 'the emulator to use instead of the one found' },
+    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model (QEMU_CPU, inherited by the program's children); 'xarch bench --cpu-models' finds the fastest" },
     'dry-run': { type: 'boolean', description: 'print the plan (emulator, sysroot, argv) and run nothing' },
   },
   json: 'with --dry-run: the plan as one JSON line',
@@ -34,11 +35,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.arch) req.arch = values.arch;
   if (values.sysroot) req.sysroot = values.sysroot;
   if (values.emulator) req.emulator = values.emulator;
+  if (values.cpu) req.cpu = values.cpu;
   const plan = planRun(req);
   if (values['dry-run']) {
-    const out = { program, target: plan.target.name, emulator: plan.emulator, sysroot: plan.sysroot, interpreter: plan.interpreter, argv: plan.argv };
+    const out = { program, target: plan.target.name, emulator: plan.emulator, sysroot: plan.sysroot, interpreter: plan.interpreter, argv: plan.argv, ...(values.cpu ? { cpu: values.cpu } : {}) };
     if (values.json) jsonLine(io, out);
-    else io.out(`target ${out.target}\nemulator ${out.emulator}\nsysroot ${out.sysroot ?? '- (static)'}\nloader ${out.interpreter ?? '-'}\nargv ${out.argv.join(' ')}\n`);
+    else io.out(`target ${out.target}\nemulator ${out.emulator}\nsysroot ${out.sysroot ?? '- (static)'}\nloader ${out.interpreter ?? '-'}\nargv ${out.argv.join(' ')}\n${values.cpu ? `cpu ${values.cpu} (QEMU_CPU)\n` : ''}`);
     return 0;
   }
   return execPlan(plan);

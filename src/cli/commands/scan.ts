@@ -1,6 +1,7 @@
 // xarch scan PATH...: the architectures a tree, tar or image contains.
 import { EXIT_FAILURE, EXIT_OK, UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { resolveTarget } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { scanPath, type ScanOptions } from '../../scan/image.js';
@@ -24,6 +25,7 @@ compressed image archive: image layers are read by offset.`,
   options: {
     expect: { type: 'string', value: 'TARGET', complete: 'target', description: 'list every ELF file of another architecture (default for images: the platform the image declares); exit 1 if any' },
     list: { type: 'boolean', description: 'print every mismatching file (default: the first 20)' },
+    jobs: { type: 'string', value: 'N', description: 'walkers for a tree: this process and N-1 workers (default: one per core; 1: this process alone)' },
   },
   notes: 'Files are counted by name: a file with several hard links counts once per\nname, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an\narchive from standard input: docker save IMG | xarch scan -',
   json: 'one line per scanned unit: {"path","kind","image","platform","expect","files","elfFiles","targets":{NAME:{"count","class","byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path","present","count","targets"}],"emulators","mismatches":[{"file","target"}],"errors":{"unreadable","invalidElf","special","unsafePaths"},"seconds"}',
@@ -51,10 +53,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('scan needs at least one PATH');
   const opts: ScanOptions = {};
   if (values.expect) opts.expect = resolveTarget(values.expect).target;
-  if (io.stderrIsTTY && !values.json) {
-    const t0 = Date.now();
-    opts.onProgress = (n) => io.err(`\r  ${n} files, ${Math.round(n / Math.max(0.001, (Date.now() - t0) / 1000))} files/s`);
+  if (values.jobs !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(values.jobs)) throw new UsageError(`--jobs needs a whole number of at least 1, not '${values.jobs}'`);
+    opts.jobs = Number(values.jobs);
   }
+  const progress = progressLine(io, !!values.json);
+  if (progress) opts.progress = progress.report;
   let mismatch = false;
   let failed = false;
   for (const p of positionals) {
@@ -66,12 +70,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // has a code too, ERR_OUT_OF_RANGE) is a bug and must say so.
       if (!isXarchError(e)) throw e;
       failed = true;
+      progress?.end();
       const x = e;
       if (values.json) jsonLine(io, { path: p, error: { code: x.code, message: x.message, hint: x.hint } });
       else io.err(`xarch: ${x.message}\n${x.hint ? `  hint: ${x.hint}\n` : ''}`);
       continue;
     }
-    if (opts.onProgress) io.err('\r\x1b[K');
+    progress?.end();
     for (const r of reports) {
       if (r.mismatches.length) mismatch = true;
       if (values.json) jsonLine(io, r);

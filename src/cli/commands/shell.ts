@@ -1,6 +1,7 @@
 // xarch shell ROOTFS [-- CMD...]: a session in a foreign root file system.
 import { UsageError, jsonLine, type Io } from '../io.js';
 import { defineCommand, parseCommand } from '../options.js';
+import { progressLine } from '../progress.js';
 import { planSession, runSession, type SessionRequest } from '../../session/session.js';
 import { sweepSessionTemps } from '../../session/temp.js';
 
@@ -10,7 +11,8 @@ const shellCommand = defineCommand({
   usage: [
     `ROOTFS [--arch T]... [--global] [--overlay DIR | --ephemeral]
 [--bind SRC[:DST][:ro]]... [--workdir DIR] [--env K=V]...
-[--platform P] [--dry-run] [--json] [-- CMD [ARGS...]]`,
+[--platform P] [--cpu MODEL] [--dry-run] [--json]
+[-- CMD [ARGS...]]`,
     '--gc [--json]',
   ],
   description: `
@@ -53,6 +55,7 @@ The roots cache: $XARCH_ROOTS_CACHE, else $XDG_CACHE_HOME/xarch/roots
     workdir: { type: 'string', value: 'DIR', description: "the command's working directory inside the root (default /)" },
     env: { type: 'string', value: 'K=V', multiple: true, description: "set K in the command's environment" },
     platform: { type: 'string', value: 'P', description: 'with a multi-platform image: the one to use (linux/arm64, ...)' },
+    cpu: { type: 'string', value: 'MODEL', description: "QEMU CPU model of every emulated process (QEMU_CPU in the session's environment); 'xarch bench --cpu-models' finds the fastest" },
     gc: { type: 'boolean', description: 'remove temporary directories that killed sessions left behind' },
     'dry-run': { type: 'boolean', description: 'print what would be registered and run; run nothing' },
   },
@@ -83,9 +86,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.bind.length) req.binds = values.bind;
   if (values.workdir) req.workdir = values.workdir;
   if (values.platform) req.platform = values.platform;
+  if (values.cpu) req.cpu = values.cpu;
   if (values.env.length) req.setEnv = values.env;
   req.terminal = Boolean(process.stdin.isTTY) && io.isTTY;
-  const plan = await planSession(req);
+  const progress = progressLine(io, !!values.json);
+  if (progress) req.progress = progress.report;
+  const plan = await planSession(req).finally(() => progress?.end());
   if (plan.ids?.note && !values['dry-run']) io.err(`xarch: ${plan.ids.note}\n`);
   if (plan.rootNote && !values['dry-run']) io.err(`xarch: ${plan.rootNote}\n`);
   if (values['dry-run']) {

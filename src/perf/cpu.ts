@@ -1,0 +1,96 @@
+// QEMU CPU models at the IO edge: the models an emulator lists, checking a
+// model before anything runs, and install's wrappers on disk. The model
+// reaches QEMU in two ways: QEMU_CPU in the environment (run, shell, bench:
+// the environment passes through the session's stage, the chroot and every
+// exec into the emulator) or, for binfmt_misc handlers, which get no
+// environment of their own, a wrapper program (src/core/cpu-wrapper.ts).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { buildCpuWrapper } from '../core/cpu-wrapper.js';
+import { XarchError } from '../core/errors.js';
+import { kernelAtLeast } from '../core/kernel-version.js';
+import { writeFileAtomic } from '../host/atomic.js';
+import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
+import { emulatorVersion } from '../emulators/discover.js';
+import type { Target } from '../core/arch.js';
+import { parseCpuHelp } from './cpu-models.js';
+
+const listed = new Map<string, string[]>();
+
+/** The models `emulator -cpu help` lists (cached per path); empty when it lists none or cannot run. */
+export function cpuModels(emulator: string): string[] {
+  const hit = listed.get(emulator);
+  if (hit) return hit;
+  const r = spawnSync(emulator, ['-cpu', 'help'], { encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } });
+  // QEMU 7.2's linux-user exits 1 after printing the list: the text is the answer.
+  const models = r.error ? [] : parseCpuHelp(r.stdout ?? '');
+  listed.set(emulator, models);
+  return models;
+}
+
+/** Throws CPU_MODEL_UNKNOWN (with the models it has) when `emulator` does not list `model`. */
+export function checkCpuModel(emulator: string, model: string, target: string): void {
+  const models = cpuModels(emulator);
+  if (models.includes(model)) return;
+  const shown = models.length > 12 ? `${models.slice(0, 12).join(', ')}, ... (${models.length})` : models.join(', ');
+  throw new XarchError('CPU_MODEL_UNKNOWN', `${path.basename(emulator)} has no CPU model '${model}' for ${target}`, {
+    path: emulator,
+    hint: models.length ? `models it has: ${shown} ('${path.basename(emulator)} -cpu help'; 'xarch bench --cpu-models ${target}' finds the fastest)` : `'${emulator} -cpu help' lists none`,
+  });
+}
+
+/**
+ * Where install --cpu keeps its wrappers: $XARCH_CPU_WRAPPERS, else beside
+ * the emulator store (root-owned for root, as install's interpreter checks want).
+ */
+export function defaultWrapperDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+  if (env.XARCH_CPU_WRAPPERS) return env.XARCH_CPU_WRAPPERS;
+  if (uid === 0) return '/var/lib/xarch/cpu-wrappers';
+  const base = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
+  return path.join(base, 'xarch', 'cpu-wrappers');
+}
+
+export interface WrapOptions {
+  dir: string;
+  machine?: string;
+  kernelRelease?: string;
+}
+
+/**
+ * For each emulator, a wrapper that execs it with `-cpu model`, written once
+ * under dir/<model>-<digest>/qemu-<cpu> (the name keeps `status` saying
+ * which target it serves), and the emulator record that registers it. The
+ * wrapper honours P itself when the kernel sets AT_FLAGS (5.12+), whatever
+ * QEMU's version.
+ */
+export function cpuWrappedEmulators(emulators: readonly Emulator[], model: string, opts: WrapOptions): Emulator[] {
+  const machine = opts.machine ?? os.machine();
+  const release = opts.kernelRelease ?? os.release();
+  return emulators.filter((e) => e.kind !== 'wrapper').map((e) => {
+    checkCpuModel(e.path, model, e.target);
+    const bytes = buildCpuWrapper(machine, { emulator: e.path, model });
+    const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const file = path.join(opts.dir, `${model}-${digest}`, `qemu-${e.cpu}`);
+    writeFileAtomic(file, bytes, { mode: 0o755, ifChanged: true, what: 'CPU-model wrapper' });
+    // The emulator's version, so install does not ask the wrapper (which would run '--version' as a program).
+    return { ...e, path: file, kind: 'static', static: e.static, version: e.version ?? emulatorVersion(e.path), preserveArgv0: kernelAtLeast(release, 5, 12), via: e.path };
+  });
+}
+
+/** install --cpu's flags: P (the wrapper passes it on as -0) where the kernel sets AT_FLAGS, and F; never O (see core/cpu-wrapper.ts). */
+export function cpuWrapperFlags(kernelRelease = os.release()): string {
+  return kernelAtLeast(kernelRelease, 5, 12) ? 'FP' : 'F';
+}
+
+/** The wrapped emulator of each target (the best plain one found), for install --cpu. */
+export function cpuHandlerEmulators(targets: readonly Target[], found: readonly Emulator[], model: string, opts: WrapOptions): Emulator[] {
+  const plain = found.filter((e) => e.kind !== 'wrapper');
+  const chosen = targets.map((t) => {
+    const e = bestEmulator(t.name, plain);
+    if (!e) throw new XarchError('EMULATOR_NOT_FOUND', `no emulator for ${t.name} (qemu-${t.cpu}-static or qemu-${t.cpu}) to run with --cpu ${model}`, { hint: emulatorHint() });
+    return e;
+  });
+  return cpuWrappedEmulators(chosen, model, opts);
+}
