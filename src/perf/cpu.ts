@@ -4,7 +4,6 @@
 // the environment passes through the session's stage, the chroot and every
 // exec into the emulator) or, for binfmt_misc handlers, which get no
 // environment of their own, a wrapper program (src/core/cpu-wrapper.ts).
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,31 +14,9 @@ import { writeFileAtomic } from '../host/atomic.js';
 import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
 import { emulatorVersion } from '../emulators/discover.js';
 import type { Target } from '../core/arch.js';
-import { parseCpuHelp } from './cpu-models.js';
+import { checkCpuModel } from './cpu-check.js';
 
-const listed = new Map<string, string[]>();
-
-/** The models `emulator -cpu help` lists (cached per path); empty when it lists none or cannot run. */
-export function cpuModels(emulator: string): string[] {
-  const hit = listed.get(emulator);
-  if (hit) return hit;
-  const r = spawnSync(emulator, ['-cpu', 'help'], { encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } });
-  // QEMU 7.2's linux-user exits 1 after printing the list: the text is the answer.
-  const models = r.error ? [] : parseCpuHelp(r.stdout ?? '');
-  listed.set(emulator, models);
-  return models;
-}
-
-/** Throws CPU_MODEL_UNKNOWN (with the models it has) when `emulator` does not list `model`. */
-export function checkCpuModel(emulator: string, model: string, target: string): void {
-  const models = cpuModels(emulator);
-  if (models.includes(model)) return;
-  const shown = models.length > 12 ? `${models.slice(0, 12).join(', ')}, ... (${models.length})` : models.join(', ');
-  throw new XarchError('CPU_MODEL_UNKNOWN', `${path.basename(emulator)} has no CPU model '${model}' for ${target}`, {
-    path: emulator,
-    hint: models.length ? `models it has: ${shown} ('${path.basename(emulator)} -cpu help'; 'xarch bench --cpu-models ${target}' finds the fastest)` : `'${emulator} -cpu help' lists none`,
-  });
-}
+export { cpuModels, checkCpuModel } from './cpu-check.js';
 
 /**
  * Where install --cpu keeps its wrappers: $XARCH_CPU_WRAPPERS, else beside

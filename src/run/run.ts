@@ -11,7 +11,7 @@ import { readDynamicFile, readElfFile } from '../host/file.js';
 import { readdirSync } from 'node:fs';
 import { findEmulators, type FindOptions } from '../emulators/discover.js';
 import { bestEmulator, emulatorHint, type Emulator } from '../emulators/emulator.js';
-import { checkCpuModel } from '../perf/cpu.js';
+import { checkCpuModel } from '../perf/cpu-check.js';
 
 export interface RunRequest {
   program: string;

@@ -32,7 +32,7 @@ import { resolveInRoot, usableInPlace } from '../host/rootfs.js';
 import { detectArchitectures, detectArchitecturesCached } from './detect.js';
 import { defaultCacheDir } from './cache-dir.js';
 import { kernelAtLeast } from '../core/kernel-version.js';
-import { checkCpuModel } from '../perf/cpu.js';
+import { checkCpuModel } from '../perf/cpu-check.js';
 
 export interface SessionRequest {
   rootfs: string;
