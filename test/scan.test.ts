@@ -220,13 +220,19 @@ test('--jobs: names that are not UTF-8, in a tree larger than one walk part, com
   }
   const odd = Buffer.concat([Buffer.from(root + '/d5/'), Buffer.from([0x63, 0x61, 0x66, 0xe9])]);
   copyFileSync('/bin/true', odd);
+  // A directory whose name is not UTF-8: the files in it are opened by their bytes too.
+  const oddDir = Buffer.concat([Buffer.from(root + '/d6/'), Buffer.from([0xff])]);
+  mkdirSync(oddDir);
+  copyFileSync('/bin/true', Buffer.concat([oddDir, Buffer.from('/true')]));
   const one = xarch(['scan', '--json', '--jobs', '1', '--expect', 'aarch64', root]);
   const many = xarch(['scan', '--json', '--jobs', '3', '--expect', 'aarch64', root]);
   assert.equal(many.status, 1, many.stderr);
   assert.equal(stable(many.stdout), stable(one.stdout));
   const rep = JSON.parse(one.stdout);
-  assert.equal(rep.files, 24 * 501 + 1);
-  assert.equal(rep.elfFiles, 25);
+  assert.equal(rep.files, 24 * 501 + 2);
+  assert.equal(rep.elfFiles, 26);
+  assert.equal(rep.errors.unreadable, 0);
+  assert.ok(rep.mismatches.some((m: any) => m.file === 'd6/\udcff/true'), 'a file in a directory named by bytes');
   assert.ok(rep.mismatches.some((m: any) => m.file === 'd5/caf\udce9'), 'the name keeps its byte 0xe9');
 });
 

@@ -14,10 +14,10 @@
 // finished before the next, so "this part, then each handed-back directory's
 // walk, in order" is exactly the sequential order.
 import { readdirSync } from 'node:fs';
-import { fsPath, withFile } from '../host/file.js';
-import { decodePath } from '../core/path-bytes.js';
+import { fsPath, withHeadSeen } from '../host/file.js';
+import { decodePath, hasEscapedBytes } from '../core/path-bytes.js';
 import { isXarchError } from '../core/errors.js';
-import { looksLikeElf, parseElf, type ElfInfo } from '../core/elf.js';
+import { looksLikeElf, parseElf, type ElfInfo, type ReadAt } from '../core/elf.js';
 
 /** What the report needs of a file's ElfInfo: small enough to post between threads. */
 export type ElfFacts = Pick<ElfInfo, 'elfClass' | 'byteOrder' | 'abi' | 'type' | 'linkage' | 'interpreter' | 'targets' | 'machine' | 'machineName'>;
@@ -45,30 +45,42 @@ const BUF = 1024;
 type Entry = { name: string; isDirectory(): boolean; isSymbolicLink(): boolean; isFile(): boolean };
 
 /**
- * The entries of `dir`. Names as strings (half the cost of names as bytes,
- * measured over /usr); a directory where one holds U+FFFD, which is what a
- * name that is not UTF-8 decodes to, is read again as bytes so that the name
- * is kept (core/path-bytes.ts), not replaced.
+ * The entries of `dir` (`path`: its name for the file system) and whether
+ * their names were read as bytes. Names as strings (half the cost of names
+ * as bytes, measured over /usr); a directory where one holds U+FFFD, which
+ * is what a name that is not UTF-8 decodes to, is read again as bytes so
+ * that the name is kept (core/path-bytes.ts), not replaced.
  */
-function listDir(dir: string): Entry[] {
-  const path = fsPath(dir);
-  const list = readdirSync(path, { withFileTypes: true });
-  for (const e of list) {
+function listDir(path: string | Buffer): { entries: Entry[]; bytes: boolean } {
+  const entries = readdirSync(path, { withFileTypes: true });
+  for (const e of entries) {
     if (e.name.includes('\uFFFD')) {
-      return readdirSync(path, { withFileTypes: true, encoding: 'buffer' }).map((b) => Object.assign(b, { name: decodePath(b.name) }) as unknown as Entry);
+      return { entries: readdirSync(path, { withFileTypes: true, encoding: 'buffer' }).map((b) => Object.assign(b, { name: decodePath(b.name) }) as unknown as Entry), bytes: true };
     }
   }
-  return list;
+  return { entries, bytes: false };
 }
 
 function facts(i: ElfInfo): ElfFacts {
   return { elfClass: i.elfClass, byteOrder: i.byteOrder, abi: i.abi, type: i.type, linkage: i.linkage, interpreter: i.interpreter, targets: i.targets, machine: i.machine, machineName: i.machineName };
 }
 
+const isElfHead = (b: Uint8Array, n: number) => n >= 4 && looksLikeElf(b);
+/** A file with the ELF magic whose headers do not parse. */
+const INVALID = 'invalid' as const;
+
+function parseFacts(read: ReadAt): ElfFacts | typeof INVALID {
+  try {
+    return facts(parseElf(read));
+  } catch (err) {
+    if (isXarchError(err)) return INVALID;
+    throw err;
+  }
+}
+
 /** One walker per thread: its buffer is reused for every file. */
 export class Walker {
-  // readdir's type stands for the stat (host/file.ts OpenOptions.seenRegular).
-  private open = { noFollow: true, seenRegular: true, buffer: new Uint8Array(BUF) };
+  private buffer = new Uint8Array(BUF);
 
   /** `root`: the scanned tree (ELF paths are relative to it). */
   constructor(private root: string) {}
@@ -84,17 +96,21 @@ export class Walker {
     const stack = dirs.slice().reverse();
     while (stack.length && budget.left > 0) {
       const dir = stack.pop()!;
+      // Only a name holding escaped bytes goes to the file system as bytes
+      // (host/file.ts fsPath): asked once a directory, not once a file.
+      const dirBytes = hasEscapedBytes(dir);
       // readdirSync, not opendirSync: Node 20 promisifies two methods for
       // every Dir it creates, which costs more than the reads themselves.
       let list;
       try {
-        list = listDir(dir);
+        list = listDir(dirBytes ? fsPath(dir) : dir);
       } catch {
         part.unreadable++;
         continue;
       }
-      budget.left -= list.length + 1;
-      for (const e of list) {
+      const asBytes = dirBytes || list.bytes;
+      budget.left -= list.entries.length + 1;
+      for (const e of list.entries) {
         const p = dir + '/' + e.name;
         if (e.isDirectory()) {
           stack.push(p);
@@ -106,19 +122,16 @@ export class Walker {
           continue;
         }
         part.files++;
+        // readdir's type stands for the stat (host/file.ts withHeadSeen).
+        let f;
         try {
-          withFile(p, (read, head) => {
-            if (!looksLikeElf(head)) return;
-            try {
-              part.elves.push([p.slice(cut), facts(parseElf(read))]);
-            } catch (err) {
-              if (isXarchError(err)) part.invalidElf++;
-              else throw err;
-            }
-          }, this.open);
+          f = withHeadSeen(asBytes ? fsPath(p) : p, this.buffer, isElfHead, parseFacts);
         } catch {
           part.unreadable++;
+          continue;
         }
+        if (f === INVALID) part.invalidElf++;
+        else if (f) part.elves.push([p.slice(cut), f]);
       }
     }
     return { part, rest: stack.reverse() };
