@@ -3,13 +3,14 @@
 // the first bytes of their data, so hostile names ("../", absolute paths),
 // links pointing out and huge sizes cannot reach the disk. Unpacking
 // (host/unpack.ts) is a TarBody sink fed by this same parser.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createReadStream, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { Readable, Transform } from 'node:stream';
-import { fromSystemError, XarchError } from '../core/errors.js';
-import { readRange } from './file.js';
+import type { Readable } from 'node:stream';
+import { XarchError } from '../core/errors.js';
+import { feedAll } from './decompress.js';
+
+// Decompression and the feeding of a parser moved to host/decompress.ts; the
+// tar reader's users keep importing them from here.
+export { detectCompression, feedAll, feedDecompressed, openDecompressed, openTar, type Compression, type Decompressed, type RawTap } from './decompress.js';
 
 export type MemberType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
@@ -61,31 +62,47 @@ function octal(b: Uint8Array, off: number, len: number): number {
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
     return v;
   }
-  let s = '';
-  for (let i = off; i < off + len; i++) {
+  // Digits between leading and trailing NULs or spaces, read as they come:
+  // eight times a member, where a string and a regular expression cost more
+  // than the rest of its header.
+  const end = off + len;
+  let i = off;
+  while (i < end && (b[i] === 0 || b[i] === 0x20)) i++;
+  const first = i;
+  let v = 0;
+  for (; i < end; i++) {
     const c = b[i]!;
-    if (c === 0 || c === 0x20) { if (s) break; else continue; }
-    s += String.fromCharCode(c);
+    if (c === 0 || c === 0x20) break;
+    if (c < 0x30 || c > 0x37) {
+      let field = '';
+      for (let j = first; j < end && b[j] !== 0 && b[j] !== 0x20; j++) field += String.fromCharCode(b[j]!);
+      throw new XarchError('ARCHIVE_INVALID', `invalid octal field '${field}' in a tar header`, { hint: 'the archive is damaged or not a tar file' });
+    }
+    v = v * 8 + (c - 0x30);
   }
-  if (s && !/^[0-7]+$/.test(s)) throw new XarchError('ARCHIVE_INVALID', `invalid octal field '${s}' in a tar header`, { hint: 'the archive is damaged or not a tar file' });
-  return s ? parseInt(s, 8) : 0;
+  return v;
 }
 
 function cstr(b: Uint8Array, off: number, len: number): string {
   let end = off;
   while (end < off + len && b[end] !== 0) end++;
-  return Buffer.from(b.subarray(off, end)).toString('utf8');
+  // A view, not a copy, decoded as Buffer decodes.
+  return Buffer.from(b.buffer, b.byteOffset + off, end - off).toString('utf8');
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}
+const NO_BYTES = new Uint8Array(0);
 
-function checksumOk(h: Uint8Array): boolean {
-  const stored = octal(h, 148, 8);
+/** The sum of a header's bytes: 0 for an end-of-archive block. */
+function byteSum(h: Uint8Array): number {
   let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  return sum === stored;
+  for (let i = 0; i < 512; i++) sum += h[i]!;
+  return sum;
+}
+
+/** The checksum counts its own eight bytes as spaces. */
+function checksumOk(h: Uint8Array, sum: number): boolean {
+  for (let i = 148; i < 156; i++) sum -= h[i]!;
+  return sum + 8 * 0x20 === octal(h, 148, 8);
 }
 
 /** A name normalising leaves alone but for a leading './' (what `tar -C DIR .` writes): no '//', '/./', '/..', trailing '/'. */
@@ -109,7 +126,8 @@ export class TarParser {
   private remaining = 0;
   private pad = 0;
   private nextPad = 0;
-  private current: (Omit<TarMember, 'head'> & { headParts: Uint8Array[]; headLen: number; prefix: number; sniffed: boolean; pos: number; want?: { offset: number; length: number } | null; extraParts?: Uint8Array[] }) | null = null;
+  /** The member being read: its head is copied into one array of its own, grown once when `keep` says so. */
+  private current: (Omit<TarMember, 'head'> & { head: Uint8Array; headLen: number; prefix: number; sniffed: boolean; pos: number; want?: { offset: number; length: number } | null; extraParts?: Uint8Array[] }) | null = null;
   private metaKind = '';
   private metaParts: Uint8Array[] = [];
   private pendingName: string | null = null;
@@ -144,7 +162,8 @@ export class TarParser {
         }
         const need = 512 - this.bufLen;
         const n = Math.min(need, chunk.length - pos);
-        this.buf.push(chunk.subarray(pos, pos + n));
+        // A copy: the caller may reuse the chunk's memory for its next read.
+        this.buf.push(Uint8Array.from(chunk.subarray(pos, pos + n)));
         this.bufLen += n; pos += n; this.offset += n;
         if (this.bufLen === 512) {
           const h = Buffer.concat(this.buf);
@@ -159,17 +178,22 @@ export class TarParser {
         const c = this.current;
         for (let at = 0; c.headLen < c.prefix && at < part.length;) {
           // With `keep`, the first SNIFF bytes decide whether to go on.
-          const upTo = c.sniffed ? c.prefix : Math.min(c.prefix, SNIFF);
-          const take = part.subarray(at, at + upTo - c.headLen);
-          c.headParts.push(Uint8Array.from(take));
-          c.headLen += take.length;
-          at += take.length;
+          const upTo = Math.min(c.sniffed ? c.prefix : Math.min(c.prefix, SNIFF), c.size);
+          if (c.head.length < upTo) {
+            const grown = new Uint8Array(upTo);
+            grown.set(c.head.subarray(0, c.headLen));
+            c.head = grown;
+          }
+          const take = Math.min(upTo - c.headLen, part.length - at);
+          c.head.set(part.subarray(at, at + take), c.headLen);
+          c.headLen += take;
+          at += take;
           if (!c.sniffed && c.headLen >= Math.min(SNIFF, c.size)) {
             c.sniffed = true;
-            if (!this.keep!(concat(c.headParts))) c.prefix = c.headLen;
+            if (!this.keep!(c.head.subarray(0, c.headLen))) c.prefix = c.headLen;
           }
           if (c.headLen === this.prefix && this.later && c.size > this.prefix) {
-            c.want = this.later(concat(c.headParts));
+            c.want = this.later(c.head.subarray(0, c.headLen));
             c.extraParts = [];
           }
         }
@@ -191,12 +215,13 @@ export class TarParser {
   }
 
   private header(h: Uint8Array): void {
-    if (h.every((x) => x === 0)) {
+    const sum = byteSum(h);
+    if (sum === 0) {
       if (++this.zeroBlocks >= 2) this.state = 'done';
       return;
     }
     this.zeroBlocks = 0;
-    if (!checksumOk(h)) throw new XarchError('ARCHIVE_INVALID', `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: 'the archive is damaged, truncated or not a tar file' });
+    if (!checksumOk(h, sum)) throw new XarchError('ARCHIVE_INVALID', `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: 'the archive is damaged, truncated or not a tar file' });
     let size = octal(h, 124, 12);
     const flag = String.fromCharCode(h[156]!);
     const isMeta = flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K';
@@ -223,7 +248,7 @@ export class TarParser {
     this.current = {
       path: norm.path, type, size: type === 'file' ? size : 0, linkname: this.pendingLink ?? linkname,
       mode: octal(h, 100, 8) & 0o7777, uid: pax.uid ?? octal(h, 108, 8), gid: pax.gid ?? octal(h, 116, 8), mtime: pax.mtime ?? octal(h, 136, 12),
-      headParts: [], headLen: 0, prefix: this.prefix, sniffed: !this.keep, pos: 0,
+      head: NO_BYTES, headLen: 0, prefix: this.prefix, sniffed: !this.keep, pos: 0,
     };
     if (norm.unsafe) this.current.unsafeName = full;
     this.pendingName = null;
@@ -232,7 +257,7 @@ export class TarParser {
     this.remaining = size;
     this.state = 'data';
     if (this.body) {
-      const { headParts: _p, headLen: _l, prefix: _x, sniffed: _s, pos: _o, ...header } = this.current;
+      const { head: _h, headLen: _l, prefix: _x, sniffed: _s, pos: _o, ...header } = this.current;
       this.body.begin(header);
     }
     if (size === 0) this.finishEntry();
@@ -266,7 +291,7 @@ export class TarParser {
     this.current = null;
     this.state = 'header';
     this.body?.end();
-    const head = concat(c.headParts);
+    const head = c.head.length === c.headLen ? c.head : c.head.subarray(0, c.headLen);
     const m: TarMember = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, mode: c.mode, uid: c.uid, gid: c.gid, mtime: c.mtime, head };
     if (c.unsafeName !== undefined) m.unsafeName = c.unsafeName;
     if (c.want && c.extraParts) m.extra = { offset: c.want.offset, bytes: Buffer.concat(c.extraParts) };
@@ -278,116 +303,6 @@ export class TarParser {
       throw new XarchError('ARCHIVE_INVALID', `the tar archive is truncated (ends inside a member at byte ${this.offset})`, { offset: this.offset, hint: 'the download or copy is incomplete' });
     }
   }
-}
-
-export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
-
-export function detectCompression(head: Uint8Array): Compression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58) return 'xz';
-  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
-  return 'none';
-}
-
-/** Sees the archive's raw (still compressed) bytes as they are read, e.g. to hash them in the same pass. */
-export type RawTap = (chunk: Uint8Array) => void;
-
-/** A decompressed byte stream; `consumed()`: how much of the archive (compressed bytes) has been read so far. */
-export interface Decompressed {
-  stream: Readable;
-  done: Promise<void>;
-  consumed: () => number;
-}
-
-const TOOLS = { zstd: 'zstd', xz: 'xz-utils', bzip2: 'bzip2' } as const;
-
-/** The file offset of descriptor `fd`, shared with a child it was handed to (0 when /proc cannot say). */
-function fdPosition(fd: number): number {
-  try {
-    return Number(/^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** A byte stream of `file` (or a range of it), decompressed. */
-export function openDecompressed(file: string, compression: Compression, range?: { start: number; end: number }, tap?: RawTap): Decompressed {
-  // createReadStream refuses end < start (ERR_OUT_OF_RANGE): an empty range,
-  // e.g. a zero-length layer, is an empty archive, as tar(1) reads it.
-  if (range && range.end <= range.start) return { stream: Readable.from([]), done: Promise.resolve(), consumed: () => 0 };
-  const tool = compression === 'none' || compression === 'gzip' ? null : compression;
-  let child: ChildProcess;
-  let consumed: () => number;
-  if (tool && !range && !tap) {
-    // The tool reads the file itself: copying it through this process into
-    // a pipe cost a third of a tar.zst scan. It shares the descriptor's
-    // offset, which tells how far it has got.
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (e) {
-      throw fromSystemError(e, file, 'archive');
-    }
-    child = spawn(tool, ['-dc'], { stdio: [fd, 'pipe', 'pipe'] });
-    let closed = false;
-    child.on('close', () => { closed = true; closeSync(fd); });
-    consumed = () => (closed ? 0 : fdPosition(fd));
-  } else {
-    const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
-    consumed = () => source.bytesRead;
-    const raw: Readable = tap ? source.pipe(new Transform({ transform(chunk: Uint8Array, _enc, cb) { tap(chunk); cb(null, chunk); } })) : source;
-    if (tap) source.on('error', (e) => raw.destroy(e));
-    if (!tool) return { stream: compression === 'gzip' ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw, done: Promise.resolve(), consumed };
-    child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    raw.pipe(child.stdin!);
-    child.stdin!.on('error', () => {});
-  }
-  let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (e) => reject(new XarchError('ARCHIVE_INVALID', `cannot run ${tool} to decompress ${file}: ${e.message}`, { path: file, hint: `apt-get install ${TOOLS[tool]}` })));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new XarchError('ARCHIVE_INVALID', `${tool} could not decompress ${file}: ${err.trim().split('\n')[0]}`, { path: file }))));
-  });
-  return { stream: child.stdout!, done, consumed };
-}
-
-/** A tar file (or a byte range of one, e.g. a layer inside an image archive), decompressed as its first bytes say. */
-export function openTar(file: string, range?: { start: number; end: number }, tap?: RawTap): Decompressed {
-  let head: Uint8Array;
-  try {
-    head = readRange(file, range?.start ?? 0, 8);
-  } catch (e) {
-    throw fromSystemError(e, file, 'archive');
-  }
-  return openDecompressed(file, detectCompression(head), range, tap);
-}
-
-/**
- * Feed every chunk of `stream` to `parser`, then end it. 'data' events, not
- * an async iterator: a promise per 64 KiB chunk cost a third of the time
- * this process spends taking a decompressor's output from its pipe.
- */
-export function feedAll(stream: Readable, parser: TarParser): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.on('data', (chunk: Uint8Array) => {
-      try {
-        parser.feed(chunk);
-      } catch (e) {
-        stream.destroy();
-        reject(e);
-      }
-    });
-    stream.on('error', reject);
-    stream.on('end', () => {
-      try {
-        parser.end();
-        resolve();
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
 }
 
 /** Read a whole tar stream, calling onMember for each member. */

@@ -16,7 +16,7 @@ import { scanTreeParallel, type ParallelTreeOptions } from './parallel.js';
 import type { Progress } from '../core/progress.js';
 import { looksLikeElf } from '../core/elf.js';
 import { makeSessionTemp } from '../session/temp.js';
-import { DEFAULT_PREFIX, TarParser, feedAll, detectCompression, openDecompressed, readTar, type Compression, type TarMember } from '../host/tar.js';
+import { DEFAULT_PREFIX, TarParser, detectCompression, feedDecompressed, openDecompressed, type Compression, type TarMember } from '../host/tar.js';
 
 export interface ScanOptions {
   expect?: Target;
@@ -40,20 +40,30 @@ function readRange(src: Source, max = 1 << 24): Uint8Array {
 /** Stream one layer (a tar, maybe compressed) into a per-layer map. */
 async function readLayer(src: Source): Promise<{ entries: Map<string, VirtualEntry>; whiteouts: string[]; opaque: string[]; unsafe: number }> {
   const compression: Compression = detectCompression(readRange(src, 8));
-  const { stream, done } = openDecompressed(src.file, compression, { start: src.start, end: src.end });
   const entries = new Map<string, VirtualEntry>();
   const whiteouts: string[] = [];
   const opaque: string[] = [];
   let unsafe = 0;
-  await Promise.all([readTar(stream, (m) => {
+  const parser = scanParser((m) => {
     if (m.unsafeName !== undefined) unsafe++;
     const base = path.posix.basename(m.path);
     const dir = path.posix.dirname(m.path);
     if (base === '.wh..wh..opq') { opaque.push(dir === '.' ? '' : dir); return; }
     if (base.startsWith('.wh.')) { whiteouts.push((dir === '.' ? '' : dir + '/') + base.slice(4)); return; }
     entries.set(m.path, entryOf(m));
-  }, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf), done]);
+  });
+  try {
+    await feedDecompressed(src.file, compression, parser, { start: src.start, end: src.end }).done;
+  } catch (e) {
+    if (e instanceof XarchError) throw e;
+    throw new XarchError('ARCHIVE_INVALID', `cannot read the archive: ${(e as Error).message}`, { hint: 'the archive is damaged or its compression is not what its first bytes say' });
+  }
   return { entries, whiteouts, opaque, unsafe };
+}
+
+/** Scan's tar parser: only an ELF file's head is kept whole (for its program headers and loader). */
+function scanParser(onMember: (m: TarMember) => void): TarParser {
+  return new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf);
 }
 
 function entryOf(m: TarMember): VirtualEntry {
@@ -188,8 +198,6 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
   const offsets = new Map<string, Source>();
   let unsafe = 0;
   let files = 0;
-  const { stream, done, consumed } = openDecompressed(p, compression);
-  let parser: TarParser;
   let reported = 0;
   const onMember = (m: TarMember) => {
     if (m.unsafeName !== undefined) unsafe++;
@@ -200,10 +208,10 @@ export async function scanPath(p: string, opts: ScanOptions = {}): Promise<ScanR
       opts.progress({ phase: 'scan', done: consumed(), total: st.size, unit: 'bytes' });
     }
   };
-  // Only an ELF file's head is kept whole (for its program headers and loader).
-  parser = new TarParser(onMember, DEFAULT_PREFIX, elfLaterRange, undefined, looksLikeElf);
+  const parser = scanParser(onMember);
+  const { done, consumed } = feedDecompressed(p, compression, parser);
   try {
-    await Promise.all([feedAll(stream, parser), done]);
+    await done;
   } catch (e) {
     if (e instanceof XarchError) throw Object.assign(e, { message: `${p}: ${e.message}` });
     throw new XarchError('ARCHIVE_INVALID', `${p}: cannot read the archive: ${(e as Error).message}`, { path: p, hint: 'give a tar (plain, gzip, zstd, xz or bzip2) or a directory' });

@@ -181,7 +181,14 @@ export function virtualLookup(fsmap: Map<string, VirtualEntry>): InRootLookup {
     if (key === '') return { type: 'dir' };
     if (!implicit) {
       implicit = new Set();
-      for (const k of fsmap.keys()) for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) implicit.add(k.slice(0, i));
+      // Up from each name until a directory already known: its own are known too.
+      for (const k of fsmap.keys()) {
+        for (let i = k.lastIndexOf('/'); i > 0; i = k.lastIndexOf('/', i - 1)) {
+          const dir = k.slice(0, i);
+          if (implicit.has(dir)) break;
+          implicit.add(dir);
+        }
+      }
     }
     return implicit.has(key) ? { type: 'dir' } : null;
   };
