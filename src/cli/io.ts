@@ -43,10 +43,23 @@ export function processArgs(): string[] {
   }
 }
 
+/**
+ * A process stream, made on first use (making one loads Node's stream and
+ * tty modules: start-up of a command that prints nothing need not pay it).
+ * A reader that went away (`xarch arches | head`) is not an error.
+ */
+function stream(s: 'stdout' | 'stderr'): NodeJS.WriteStream {
+  const w = process[s];
+  if (w.listenerCount('error') === 0) {
+    w.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+  }
+  return w;
+}
+
 export function processIo(): Io {
   return {
-    out: (t) => void process.stdout.write(bytesOf(t)),
-    err: (t) => void process.stderr.write(bytesOf(t)),
+    out: (t) => void stream('stdout').write(bytesOf(t)),
+    err: (t) => void stream('stderr').write(bytesOf(t)),
     isTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
