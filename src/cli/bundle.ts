@@ -49,6 +49,32 @@ function metaUrlPlugin(): Plugin {
 }
 
 /**
+ * Node's child_process module loads net, dgram and the stream modules:
+ * about 4 ms, paid at start-up by every command whose imports reach it even
+ * when it spawns nothing (arches lists emulators without running them). In
+ * a bundle it is required on its first call: each of its functions is a
+ * wrapper that loads it then.
+ */
+function lazyChildProcessPlugin(): Plugin {
+  return {
+    name: 'xarch-lazy-child-process',
+    setup(build) {
+      build.onResolve({ filter: /^node:child_process$/ }, (args) => (args.namespace === 'xarch-lazy' ? undefined : { path: 'node:child_process', namespace: 'xarch-lazy' }));
+      build.onLoad({ filter: /.*/, namespace: 'xarch-lazy' }, async () => {
+        const real = await import('node:child_process');
+        const names = Object.keys(real).filter((k) => typeof (real as Record<string, unknown>)[k] === 'function' && /^[a-z]/.test(k));
+        const contents = [
+          'let m;',
+          "const load = () => m ??= require('node:child_process');",
+          ...names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`),
+        ].join('\n');
+        return { contents, loader: 'js', resolveDir: REPO };
+      });
+    },
+  };
+}
+
+/**
  * main.cjs runs main.ts with no command module in it: the launcher sends
  * every command (and `help COMMAND`) to that command's bundle, so the
  * table's loaders are left unreachable there and stubbed.
@@ -86,9 +112,9 @@ export async function buildBundles(outDir = BUNDLE_DIR): Promise<string[]> {
     absWorkingDir: REPO, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
     outfile: path.join(outDir, `${name}.cjs`), legalComments: 'none', logLevel: 'warning',
     // Less text to read and hash; names are kept for error messages.
-    minifyWhitespace: true, minifySyntax: true,
+    minify: true, keepNames: false,
     banner: { js: `// Built by npm run build (src/cli/bundle.ts) from src/cli; do not edit.` },
-    plugins: name === 'main' ? [metaUrlPlugin(), noCommandsPlugin()] : [metaUrlPlugin()],
+    plugins: [metaUrlPlugin(), lazyChildProcessPlugin(), ...(name === 'main' ? [noCommandsPlugin()] : [])],
   })));
   return names;
 }
