@@ -39,10 +39,19 @@ interface Slot {
 const WORKER_BUDGET = WALK_CHUNK;
 
 /**
- * Entries this thread walks before it starts workers (about 50 ms): a tree
- * this small is done sooner than a worker starts and warms up (measured on
- * the 8.8k-file fixtures: 1024 made two walkers 1.7x slower than one).
- * Larger trees start them then, and this thread walks on meanwhile.
+ * Entries this thread walks before it starts workers (a few milliseconds):
+ * a tree this small is done before a fork would return.
+ */
+const FORK_AFTER = 1024;
+
+/**
+ * Entries this thread walks before workers are given any (about 50 ms): a
+ * tree this small is done sooner than a new worker, its JIT still cold,
+ * would walk its share (measured on the 8.8k-file fixtures: handing out
+ * work after 1024 made two walkers 1.7x slower than one). The workers start
+ * at FORK_AFTER all the same, so that on a larger tree they are ready, not
+ * starting, when the work is handed out (a worker's first message came
+ * after 67 ms here).
  */
 const FIRST_BUDGET = 8192;
 
@@ -64,7 +73,7 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
     opts.progress?.({ phase: 'scan', done: files, unit: 'files' });
   };
   const walker = new Walker(root);
-  const first = walker.walk([root], { left: FIRST_BUDGET });
+  const first = walker.walk([root], { left: FORK_AFTER });
   count(first.part.files);
   if (!first.rest.length) return treeReport(root, [first.part], opts, start);
   const queue: Slot[] = first.rest.map((dir) => ({ dir }));
@@ -73,10 +82,20 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
   return treeReport(root, inWalkOrder(top), opts, start);
 }
 
-/** Requests in flight per worker: the next are there when one is done, while this thread is busy walking. */
-const IN_FLIGHT = 3;
-/** A request takes this share of the queued directories per walker: the rest stays for whoever is free first. */
-const SHARES_PER_WALKER = 4;
+/**
+ * Requests in flight per worker: the next is there when one is done, while
+ * this thread is busy walking; no more, since what a worker holds no one
+ * else can walk at the end.
+ */
+const IN_FLIGHT = 2;
+/**
+ * A request takes this share of the queued directories per walker (the
+ * worker hands back those it did not start): a request of a few small
+ * directories would leave the worker waiting for this thread's next turn.
+ */
+const SHARES_PER_WALKER = 2;
+/** Entries this thread walks between two turns of handing out work. */
+const HERE_CHUNK = 1024;
 
 /**
  * Walk every queued slot (and what they leave) here and on `jobs - 1`
@@ -119,7 +138,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
     };
     const take = () => queue.splice(0, Math.ceil(queue.length / (jobs * SHARES_PER_WALKER)));
     const dispatch = () => {
-      for (const w of ready) {
+      for (const w of walker.seen < FIRST_BUDGET ? [] : ready) {
         while (queue.length && inFlight.get(w)! < IN_FLIGHT) {
           const slots = take();
           const id = nextId++;
@@ -138,7 +157,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
       scheduled = false;
       if (finished || !queue.length) return;
       const slots = take();
-      settle(slots, walkEach(walker, slots.map((s) => s.dir), WALK_CHUNK));
+      settle(slots, walkEach(walker, slots.map((s) => s.dir), HERE_CHUNK));
       dispatch();
     }
     const url = new URL('./walk-worker.js', import.meta.url);
