@@ -3,9 +3,13 @@
 // the same archives, in the same run, warm cache, medians of runs, with the
 // ratios and the goals of issue 12 printed and the ELF counts checked.
 // Other work on the machine slows the two sides differently (a parallel
-// scan needs every core free), so the load is printed beside each figure.
+// scan needs every core free), so beside each figure is what other
+// processes took of the machine while it was measured: the CPU time of the
+// whole machine (/proc/stat) less this process's and its children's
+// (/proc/self/stat), in cores. The load average says the same only slowly
+// and counts the benchmark itself.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,26 +22,76 @@ const CLI = path.join(REPO, 'bin/xarch.js');
 const TREE_GOAL = 2.5;
 const ARCHIVE_GOAL = 0.8;
 
-async function median(fn: () => unknown, runs: number): Promise<number> {
-  await fn(); // warm the page cache and the JIT
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - s) / 1e9);
+/** utime stime cutime cstime of a /proc/PID/stat (fields 14 to 17). */
+function cpuOf(pid: number | 'self'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return f[11]! + f[12]! + f[13]! + f[14]!;
+  } catch {
+    return 0; // gone in between: counted in this process's cutime now
   }
-  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
 }
 
-function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+/**
+ * CPU ticks of the whole machine, and of this process with its children:
+ * the waited-for ones (cutime) and the ones still running or not yet
+ * reaped, such as a parallel scan's workers, which end after the scan.
+ */
+function ticks(): { machine: number; own: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system (idle iowait) irq softirq steal
+  const machine = cpu[0]! + cpu[1]! + cpu[2]! + cpu[5]! + cpu[6]! + cpu[7]!;
+  let own = cpuOf('self');
+  for (const pid of readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(' ').filter(Boolean)) own += cpuOf(Number(pid));
+  return { machine, own };
+}
+
+type Measured = { secs: number; others: number };
+
+/**
+ * Each of `fns` once to warm the page cache and the JIT, then `rounds`
+ * rounds of one run each, in turn, so that every figure meets the same
+ * other work: the median of each, and the cores other processes took
+ * while it ran.
+ */
+async function interleaved(fns: (() => unknown)[], rounds: number): Promise<Measured[]> {
+  for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
+  const othersTicks = fns.map(() => 0);
+  const wall = fns.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) {
+      const t0 = ticks();
+      const s = process.hrtime.bigint();
+      await fn();
+      const secs = Number(process.hrtime.bigint() - s) / 1e9;
+      const t1 = ticks();
+      times[i]!.push(secs);
+      wall[i]! += secs;
+      othersTicks[i]! += t1.machine - t0.machine - (t1.own - t0.own);
+    }
+  }
+  const hz = 100; // USER_HZ on Linux
+  return times.map((t, i) => ({ secs: t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!, others: Math.max(0, othersTicks[i]! / hz / wall[i]!) }));
+}
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env });
   if (r.error) throw r.error;
   return r.stdout;
 }
 
+/** The environment without NODE_EXTRA_CA_CERTS, which Node 20 parses at every start (60 to 100 ms here). */
+const withoutCerts = (() => {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+})();
+
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const load = () => `load ${os.loadavg()[0]!.toFixed(2)}`;
+const others = (m: { others: number }) => `others ${m.others.toFixed(2)} cores`;
 const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 async function benchTree(label: string, tree: string, withFile: boolean): Promise<void> {
@@ -45,28 +99,33 @@ async function benchTree(label: string, tree: string, withFile: boolean): Promis
   const jobs = resolveJobs();
   const report = await scanTreeParallel(tree);
   const files = report.files;
-  const rows: [string, number][] = [];
-  rows.push([`xarch scan (library, ${jobs} jobs)`, await median(() => scanTreeParallel(tree), 5)]);
-  rows.push(['xarch scan (library, --jobs 1)', await median(() => scanTreeParallel(tree, { jobs: 1 }), 3)]);
-  rows.push(['xarch scan --json (CLI)', await median(() => sh(process.execPath, [CLI, 'scan', '--json', tree]), 3)]);
-  let scanelfCount = -1;
-  if (have('scanelf')) {
-    rows.push(['scanelf -R (pax-utils)', await median(() => sh('scanelf', ['-R', '-B', '-F', '%a %F', tree]), 3)]);
-    scanelfCount = sh('scanelf', ['-R', '-B', '-F', '%a %F', tree]).trim().split('\n').filter(Boolean).length;
+  const cli = (env: NodeJS.ProcessEnv) => () => sh(process.execPath, [CLI, 'scan', '--json', tree], env);
+  const rows: [string, () => unknown][] = [
+    [`xarch scan (library, ${jobs} jobs)`, () => scanTreeParallel(tree)],
+    ['xarch scan (library, --jobs 1)', () => scanTreeParallel(tree, { jobs: 1 })],
+    ['xarch scan --json (CLI)', cli(withoutCerts)],
+  ];
+  if (process.env.NODE_EXTRA_CA_CERTS) rows.push(['  the same with NODE_EXTRA_CA_CERTS', cli(process.env)]);
+  const hasScanelf = have('scanelf');
+  if (hasScanelf) rows.push(['scanelf -R (pax-utils)', () => sh('scanelf', ['-R', '-B', '-F', '%a %F', tree])]);
+  const measured = await interleaved(rows.map((r) => r[1]), 5);
+  if (withFile && have('file')) {
+    rows.push(['find -type f -exec file {} +', () => 0]);
+    measured.push((await interleaved([() => sh('sh', ['-c', `find "$1" -type f -exec file {} + >/dev/null`, 'sh', tree])], 1))[0]!);
   }
-  if (withFile && have('file')) rows.push(['find -type f -exec file {} +', await median(() => sh('sh', ['-c', `find "$1" -type f -exec file {} + >/dev/null`, 'sh', tree]), 1)]);
-  const base = rows[0]![1];
-  console.log(`${fmt(files)} regular files, ${fmt(report.elfFiles)} ELF, ${load()}`);
-  for (const [name, secs] of rows) {
-    const ratio = secs === base ? '' : `  xarch (${jobs} jobs) is ${secs >= base ? `${(secs / base).toFixed(2)}x faster` : `${(base / secs).toFixed(2)}x slower`}`;
-    console.log(`  ${name.padEnd(34)} ${secs.toFixed(3).padStart(8)} s  ${fmt(files / secs).padStart(10)} files/s${ratio}`);
-  }
-  const scanelf = rows.find(([n]) => n.startsWith('scanelf'));
-  if (scanelf) {
-    const cli = rows[2]![1];
-    console.log(`  goal: at least ${TREE_GOAL}x scanelf: library ${(scanelf[1] / base).toFixed(2)}x, CLI ${(scanelf[1] / cli).toFixed(2)}x: ${verdict(scanelf[1] / base >= TREE_GOAL)}`);
-  }
-  if (scanelfCount >= 0) {
+  const base = measured[0]!.secs;
+  console.log(`${fmt(files)} regular files, ${fmt(report.elfFiles)} ELF, load ${os.loadavg()[0]!.toFixed(2)} (NODE_EXTRA_CA_CERTS unset but where said)`);
+  rows.forEach(([name], i) => {
+    const m = measured[i]!;
+    const ratio = i === 0 ? '' : `  xarch (${jobs} jobs) is ${m.secs >= base ? `${(m.secs / base).toFixed(2)}x faster` : `${(base / m.secs).toFixed(2)}x slower`}`;
+    console.log(`  ${name.padEnd(36)} ${m.secs.toFixed(3).padStart(8)} s  ${fmt(files / m.secs).padStart(10)} files/s  (${others(m)})${ratio}`);
+  });
+  if (hasScanelf) {
+    const scanelf = measured[rows.findIndex(([n]) => n.startsWith('scanelf'))]!.secs;
+    const lib = scanelf / base;
+    const viaCli = scanelf / measured[2]!.secs;
+    console.log(`  goal: at least ${TREE_GOAL}x scanelf: library ${lib.toFixed(2)}x, CLI ${viaCli.toFixed(2)}x: ${verdict(lib >= TREE_GOAL && viaCli >= TREE_GOAL)}`);
+    const scanelfCount = sh('scanelf', ['-R', '-B', '-F', '%a %F', tree]).trim().split('\n').filter(Boolean).length;
     const agree = scanelfCount === report.elfFiles;
     console.log(`  ELF count: xarch ${report.elfFiles}, scanelf ${scanelfCount}: ${agree ? 'equal' : 'DIFFERENT'}`);
     if (!agree) process.exitCode = 1;
@@ -80,10 +139,9 @@ async function benchArchives(tree: string): Promise<void> {
       if (!have(tool)) continue;
       const f = path.join(dir, `root.${ext}`);
       sh('tar', ['-c', flag, '-f', f, '-C', tree, '.']);
-      const scan = await median(() => scanPath(f), 3);
-      const decompress = await median(() => sh('sh', ['-c', `${tool} -dc "$1" | wc -c >/dev/null`, 'sh', f]), 3);
-      const ratio = decompress / scan;
-      console.log(`  ${ext.padEnd(8)} ${fmt(statSync(f).size / 1e6)} MB: xarch scan ${scan.toFixed(3)} s, ${tool} -dc | wc -c ${decompress.toFixed(3)} s: scanning at ${(ratio * 100).toFixed(0)}% of decompression speed (goal ${ARCHIVE_GOAL * 100}%: ${verdict(ratio >= ARCHIVE_GOAL)}), ${load()}`);
+      const [scan, decompress] = await interleaved([() => scanPath(f), () => sh('sh', ['-c', `${tool} -dc "$1" | wc -c >/dev/null`, 'sh', f])], 7);
+      const ratio = decompress!.secs / scan!.secs;
+      console.log(`  ${ext.padEnd(8)} ${fmt(statSync(f).size / 1e6)} MB: xarch scan ${scan!.secs.toFixed(3)} s (${others(scan!)}), ${tool} -dc | wc -c ${decompress!.secs.toFixed(3)} s (${others(decompress!)}): scanning at ${(ratio * 100).toFixed(0)}% of decompression speed (goal ${ARCHIVE_GOAL * 100}%: ${verdict(ratio >= ARCHIVE_GOAL)})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -92,7 +150,7 @@ async function benchArchives(tree: string): Promise<void> {
 
 // The real path: .fixtures is a symlink in a worktree, and scanelf -R does not follow one given as the root.
 const fixtures = existsSync(path.join(REPO, '.fixtures')) ? realpathSync(path.join(REPO, '.fixtures')) : path.join(REPO, '.fixtures');
-console.log(`# xarch scan benchmark (warm cache, median of runs, ${os.availableParallelism()} cores)`);
+console.log(`# xarch scan benchmark (warm cache, medians of runs taken in turn, ${os.availableParallelism()} cores; "others": the cores other processes took meanwhile)`);
 if (existsSync(fixtures)) await benchTree('Debian root file systems (8 architectures and an arm64 root)', fixtures, true);
 await benchTree('this machine', '/usr', false);
 if (existsSync('/usr/bin')) await benchTree('this machine, with file(1)', '/usr/bin', true);
