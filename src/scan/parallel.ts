@@ -39,21 +39,22 @@ interface Slot {
 const WORKER_BUDGET = WALK_CHUNK;
 
 /**
- * Entries this thread walks before it starts workers (a few milliseconds):
- * a tree this small is done before a fork would return.
- */
-const FORK_AFTER = 1024;
-
-/**
- * Entries this thread walks before workers are given any (about 50 ms): a
- * tree this small is done sooner than a new worker, its JIT still cold,
- * would walk its share (measured on the 8.8k-file fixtures: handing out
- * work after 1024 made two walkers 1.7x slower than one). The workers start
- * at FORK_AFTER all the same, so that on a larger tree they are ready, not
- * starting, when the work is handed out (a worker's first message came
- * after 67 ms here).
+ * Entries this thread walks before it starts workers (about 50 ms): a tree
+ * this small is done sooner than a worker starts and warms up (measured on
+ * the 8.8k-file fixtures: 1024 made two walkers 1.7x slower than one, and
+ * starting the workers at 1024 but handing them work only after 8192 made
+ * them 2.2x slower with another core's worth of other work on the machine:
+ * a starting worker takes 60 ms of CPU). Larger trees start them then, and
+ * this thread walks on meanwhile.
  */
 const FIRST_BUDGET = 8192;
+
+/**
+ * A worker's first request: its budgets double from this to WORKER_BUDGET
+ * as its replies come back, so that a worker still cold holds little of
+ * what is left when this thread runs out of work.
+ */
+const FIRST_WORKER_BUDGET = 512;
 
 /** The number of walkers for `jobs` (undefined: one per core). */
 export function resolveJobs(jobs?: number): number {
@@ -73,7 +74,7 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
     opts.progress?.({ phase: 'scan', done: files, unit: 'files' });
   };
   const walker = new Walker(root);
-  const first = walker.walk([root], { left: FORK_AFTER });
+  const first = walker.walk([root], { left: FIRST_BUDGET });
   count(first.part.files);
   if (!first.rest.length) return treeReport(root, [first.part], opts, start);
   const queue: Slot[] = first.rest.map((dir) => ({ dir }));
@@ -109,6 +110,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
     const ready: ChildProcess[] = [];
     const sent = new Map<number, { worker: ChildProcess; slots: Slot[] }>();
     const inFlight = new Map<ChildProcess, number>();
+    const budget = new Map<ChildProcess, number>();
     let nextId = 0;
     let scheduled = false;
     let finished = false;
@@ -138,13 +140,13 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
     };
     const take = () => queue.splice(0, Math.ceil(queue.length / (jobs * SHARES_PER_WALKER)));
     const dispatch = () => {
-      for (const w of walker.seen < FIRST_BUDGET ? [] : ready) {
+      for (const w of ready) {
         while (queue.length && inFlight.get(w)! < IN_FLIGHT) {
           const slots = take();
           const id = nextId++;
           sent.set(id, { worker: w, slots });
           inFlight.set(w, inFlight.get(w)! + 1);
-          w.send({ id, dirs: slots.map((s) => s.dir), budget: WORKER_BUDGET } satisfies WalkRequest);
+          w.send({ id, dirs: slots.map((s) => s.dir), budget: budget.get(w)! } satisfies WalkRequest);
         }
       }
       if (!queue.length && !sent.size) finish();
@@ -168,10 +170,12 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
         if ('ready' in m) {
           ready.push(w);
           inFlight.set(w, 0);
+          budget.set(w, FIRST_WORKER_BUDGET);
         } else {
           const s = sent.get(m.id)!;
           sent.delete(m.id);
           inFlight.set(w, inFlight.get(w)! - 1);
+          budget.set(w, Math.min(WORKER_BUDGET, budget.get(w)! * 2));
           settle(s.slots, m.results);
         }
         dispatch();

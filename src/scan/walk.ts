@@ -81,8 +81,6 @@ function parseFacts(read: ReadAt): ElfFacts | typeof INVALID {
 /** One walker per thread: its buffer is reused for every file. */
 export class Walker {
   private buffer = new Uint8Array(BUF);
-  /** Entries seen so far, in every walk of this walker. */
-  seen = 0;
 
   /** `root`: the scanned tree (ELF paths are relative to it). */
   constructor(private root: string) {}
@@ -112,7 +110,6 @@ export class Walker {
       }
       const asBytes = dirBytes || list.bytes;
       budget.left -= list.entries.length + 1;
-      this.seen += list.entries.length + 1;
       for (const e of list.entries) {
         const p = dir + '/' + e.name;
         if (e.isDirectory()) {
