@@ -22,7 +22,7 @@ export interface ScanOptions {
   expect?: Target;
   /** The host's `uname -m` (default os.machine()): its own targets need no emulator. */
   machine?: string;
-  /** Threads for a tree scan (default one per core; 1: in this thread, scan/parallel.ts). */
+  /** Walkers for a tree scan (default one per idle core; 1: in this thread, scan/parallel.ts). */
   jobs?: number;
   /** Phase 'scan': files done in a tree, bytes of the archive read (of its size) in an archive. */
   progress?: (p: Progress) => void;

@@ -25,7 +25,7 @@ compressed image archive: image layers are read by offset.`,
   options: {
     expect: { type: 'string', value: 'TARGET', complete: 'target', description: 'list every ELF file of another architecture (default for images: the platform the image declares); exit 1 if any' },
     list: { type: 'boolean', description: 'print every mismatching file (default: the first 20)' },
-    jobs: { type: 'string', value: 'N', description: 'walkers for a tree: this process and N-1 workers (default: one per core; 1: this process alone)' },
+    jobs: { type: 'string', value: 'N', description: 'walkers for a tree: this process and N-1 workers (default: one per core that other work leaves idle; 1: this process alone)' },
   },
   notes: 'Files are counted by name: a file with several hard links counts once per\nname, in a tree, a tar and an image alike. PATH - (or /dev/stdin) reads an\narchive from standard input: docker save IMG | xarch scan -',
   json: 'one line per scanned unit: {"path","kind","image","platform","expect","files","elfFiles","targets":{NAME:{"count","class","byteOrder","abi","static","dynamic","shared","other"}},"loaders":[{"path","present","count","targets"}],"emulators","mismatches":[{"file","target"}],"errors":{"unreadable","invalidElf","special","unsafePaths"},"seconds"}',
