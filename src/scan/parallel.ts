@@ -68,35 +68,41 @@ export function resolveJobs(jobs?: number): number {
   return jobs;
 }
 
-/** The machine's CPU ticks so far: idle (with iowait) and all (/proc/stat), or null where it cannot be read. */
-function cpuTicks(): { idle: number; all: number } | null {
+/** The machine's busy CPU time so far, this process's, and the time (seconds; null where /proc/stat cannot be read). */
+function cpuTimes(): { machine: number; own: number; at: number } | null {
   try {
     const f = readFileSync('/proc/stat', 'latin1').slice(0, 200).split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) };
+    const busy = f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!;
+    const own = process.cpuUsage();
+    // /proc/stat counts in USER_HZ, 100 a second on Linux.
+    return { machine: busy / 100, own: (own.user + own.system) / 1e6, at: performance.now() / 1e3 };
   } catch {
     return null;
   }
 }
 
 /**
- * The cores no one used between `since` and now: this thread used one. A
- * worker on a core that other work keeps busy only takes turns with this
- * thread and that work (measured here, with another core's worth of other
- * work: two walkers took 1.58x the time of one on /usr), so the default
- * starts no more workers than there are idle cores. In 50 ms a core counts
- * 5 ticks: enough to tell busy from idle, not more.
+ * The cores that neither this process (this thread walking, V8's compiler
+ * and collector threads) nor other work used since `since`. A worker on a
+ * core that other work keeps busy only takes turns with this thread and that
+ * work (measured here, with another core's worth of other work: two walkers
+ * took 1.38x the time of one on /usr), so the default starts no more
+ * workers than there are idle cores. /proc/stat counts in 10 ms ticks: over
+ * the 50 ms of the first entries, enough to tell a busy core from an idle
+ * one, not more.
  */
-function idleCores(since: { idle: number; all: number } | null, cores: number): number {
-  const now = cpuTicks();
-  if (!since || !now || now.all <= since.all) return cores - 1;
-  return ((now.idle - since.idle) / (now.all - since.all)) * cores;
+function idleCores(since: ReturnType<typeof cpuTimes>, cores: number): number {
+  const now = cpuTimes();
+  if (!since || !now || now.at <= since.at) return cores - 1;
+  const others = (now.machine - since.machine - (now.own - since.own)) / (now.at - since.at);
+  return Math.max(0, cores - 1 - others);
 }
 
 /** Scan a directory tree without following symlinks, here and on `jobs - 1` worker processes. */
 export async function scanTreeParallel(root: string, opts: ParallelTreeOptions = {}): Promise<ScanReport> {
   let jobs = resolveJobs(opts.jobs);
   if (jobs === 1) return scanTree(root, opts);
-  const ticks = opts.jobs === undefined ? cpuTicks() : null;
+  const ticks = opts.jobs === undefined ? cpuTimes() : null;
   const start = process.hrtime.bigint();
   let files = 0;
   const count = (n: number) => {
