@@ -146,10 +146,22 @@ export function packageOwners(files: readonly string[]): Map<string, string> {
   return out;
 }
 
+/**
+ * Every file name parseEmulatorName gives one of `cpus` for, in the order a
+ * sorted directory listing would hold them: a few stat calls per directory
+ * instead of listing PATH (a session's planning spent most of its time
+ * reading /usr/bin and the rest of PATH).
+ */
+function candidateNames(cpus: ReadonlySet<string>): string[] {
+  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]);
+  return names.filter((n) => cpus.has(parseEmulatorName(n)?.cpu ?? '')).sort();
+}
+
 function isExecutableFile(p: string): boolean {
   try {
-    const st = statSync(p);
-    return st.isFile() && (st.mode & 0o111) !== 0;
+    // Most names asked about do not exist: an ENOENT error object per miss cost more than the stat.
+    const st = statSync(p, { throwIfNoEntry: false });
+    return !!st && st.isFile() && (st.mode & 0o111) !== 0;
   } catch {
     return false;
   }
@@ -170,24 +182,26 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
   const seenDirs = new Set<string>();
   const seenReal = new Set<string>();
   const out: Emulator[] = [];
+  const wanted = opts.cpus && candidateNames(opts.cpus);
   for (const d of dirs) {
     const dir = root ? path.join(root, d) : d;
     let realDir: string;
     try {
-      realDir = realpathSync(dir);
+      // realpath(3), not the lstat walk of realpathSync: a dozen PATH directories per session.
+      realDir = realpathSync.native(dir);
     } catch {
       continue;
     }
     if (seenDirs.has(realDir)) continue;
     seenDirs.add(realDir);
-    for (const base of listNames(dir).sort()) {
+    for (const base of wanted ?? listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
       if (!parsed || (opts.cpus && !opts.cpus.has(parsed.cpu))) continue;
       const p = path.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real: string;
       try {
-        real = realpathSync(p);
+        real = realpathSync.native(p);
       } catch {
         continue;
       }
