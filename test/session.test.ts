@@ -233,3 +233,26 @@ test('shell --gc removes the directories of dead sessions and keeps live ones', 
 });
 
 
+
+test('session: SIGTERM before the stage is ready ends xarch even when the stage outlived its launcher', { skip: skipNs }, async () => {
+  // util-linux 2.38 unshare sets --kill-child's parent-death signal in its
+  // child after fork(), without checking the parent is still alive: a
+  // launcher killed in that window (SIGTERM during start-up, under load)
+  // leaves the stage running without it, waiting on fd 3 for "go" while it
+  // holds the report pipe open. The window is too short to hit on purpose,
+  // so the launcher here leaves the real stage exactly so: it starts it in
+  // the background, without --kill-child, after xarch has killed it.
+  const { planSession, runSession } = await import('../src/session/session.js');
+  const plan = await planSession({ rootfs: fixtureRoot('arm64')!, command: ['true'] });
+  const stage = plan.argv[plan.argv.indexOf('-c') + 1]!;
+  const marker = `xarch-orphan-stage-${process.pid}`;
+  plan.argv = ['sh', '-c', `(sleep 0.5; exec unshare --user --mount --pid --fork sh -c "$1" ${marker}) & exec sleep 30`, 'launcher', stage];
+  const session = runSession(plan, false);
+  await sleep(150);
+  process.kill(process.pid, 'SIGTERM');
+  const outcome = await Promise.race([session, sleep(5000).then(() => 'hung' as const)]);
+  if (outcome === 'hung') for (const pid of pgrep(marker).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+  assert.equal(outcome, 143, 'xarch ends with the signal, not waiting for the orphaned stage');
+  await sleep(1000);
+  assert.equal(pgrep(marker), '', 'the orphaned stage read EOF on fd 3 and exited');
+});

@@ -206,6 +206,10 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   let failure: XarchError | undefined;
   let buffer = '';
   go.on('error', () => {});
+  const abort = () => {
+    aborted = true;
+    go.destroy();
+  };
   reports.setEncoding('utf8');
   reports.on('data', (chunk: string) => {
     buffer += chunk;
@@ -221,6 +225,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
           go.end('go\n');
         } catch (e) {
           failure = e as XarchError;
+          abort();
           child.kill('SIGKILL');
         }
       } else if (line === 'started') running = true;
@@ -228,12 +233,8 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
     }
   });
   reports.on('end', () => {
-    if (map && !ready && !failure) failure = namespaceUnavailable('unshare failed');
+    if (map && !ready && !failure && !aborted) failure = namespaceUnavailable('unshare failed');
   });
-  const abort = () => {
-    aborted = true;
-    go.destroy();
-  };
   return { running: () => running, failure: () => failure, abort };
 }
 
