@@ -33,7 +33,7 @@ cannot() { say "not building the agent image's inputs: $*"; exit 0; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-[ -f dist/src/cli/main.js ] || npx tsc -p .
+[ -f dist/src/cli/main.js ] || npm run --silent build
 
 if [ ! -s "$ROOT_TAR" ] || [ ! -d "$STORE/sets" ]; then
   [ "$(id -u)" = 0 ] || cannot "needs root (mmdebstrap --mode=root, the store's probes)"

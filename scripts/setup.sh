@@ -5,4 +5,4 @@ set -eu
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || echo "setup: some Debian packages are missing (see above); dependent features will say so" >&2
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
-npx tsc -p .
+npm run --silent build

@@ -135,3 +135,19 @@ test('install --cpu: usage errors and an unknown model', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^xarch: qemu-aarch64-static has no CPU model 'pentium' for aarch64\n  hint: /);
 });
+
+test('uninstall removes the install --cpu wrapper of the entry it removes, and its directory', { skip: needFixture('arm64') || needQemu() || needSandbox() }, () => {
+  const out = path.join(mkdtempSync(path.join(wrappers, 'out-')), 'o');
+  const script = `"$NODE" "$CLI" install arm64 --cpu cortex-a53 --json > "$OUT.in" || exit 9
+"$NODE" "$CLI" uninstall --json > "$OUT.un" || exit 8`;
+  const r = inSandbox(['sh', '-c', script], { env: { ...process.env, NODE: process.execPath, CLI, OUT: out, XARCH_CPU_WRAPPERS: wrappers } });
+  assert.equal(r.status, 0, r.stderr);
+  const read = (f: string) => spawnSync('cat', [f], { encoding: 'utf8' }).stdout;
+  const wrapper = JSON.parse(read(`${out}.in`)).interpreter as string;
+  assert.ok(wrapper.startsWith(`${wrappers}/cortex-a53-`), wrapper);
+  const un = JSON.parse(read(`${out}.un`));
+  assert.equal(un.status, 'removed');
+  assert.equal(un.wrapperRemoved, wrapper);
+  assert.equal(existsSync(wrapper), false, 'the wrapper is gone');
+  assert.equal(existsSync(path.dirname(wrapper)), false, 'its directory is gone');
+});

@@ -16,24 +16,6 @@ test('--version prints the package version and exits 0', () => {
   assert.match(r.stdout, /^xarch \d+\.\d+\.\d+\n$/);
 });
 
-test('start-up: --version and --help load main, io and the error class, no command module and no options.ts', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'xarch-startup-'));
-  try {
-    // A module loader hook that names every file the CLI loads.
-    writeFileSync(path.join(dir, 'hooks.mjs'), "export async function load(url, c, next) { if (url.startsWith('file:')) process.stderr.write('LOAD ' + url + '\\n'); return next(url, c); }\n");
-    writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`);
-    for (const arg of ['--version', '--help']) {
-      const r = spawnSync(process.execPath, ['--import', path.join(dir, 'register.mjs'), CLI, arg], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD ')).map((l) => path.relative(path.dirname(path.dirname(CLI)), new URL(l.slice(5)).pathname)).sort();
-      assert.deepEqual(loaded.filter((f) => !f.startsWith('dist/src/core/')), ['bin/xarch.js', 'dist/src/cli/io.js', 'dist/src/cli/main.js'], arg);
-      assert.ok(loaded.length <= 5, `${arg} loads ${loaded.join(' ')}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 test('no command prints usage and exits 2', async () => {
   const io = bufferIo();
   assert.equal(await main([], io), 2);

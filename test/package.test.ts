@@ -36,10 +36,11 @@ test('package: npm pack ships bin, dist/src and xarch.1 only; npm install -g wor
     assert.equal(packed.status, 0, packed.stderr);
     const [info] = JSON.parse(packed.stdout) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
     const files = info!.files.map((f) => f.path);
-    for (const f of files) assert.match(f, /^(bin\/xarch\.js|dist\/src\/.+\.(js|d\.ts)|xarch\.1|package\.json|README\.md)$/, `${f} does not belong in the package`);
-    for (const f of ['bin/xarch.js', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/emulators/canary-child.js', 'xarch.1']) assert.ok(files.includes(f), `${f} is shipped`);
+    for (const f of files) assert.match(f, /^(bin\/xarch\.js|bin\/package\.json|dist\/src\/.+\.(js|cjs|d\.ts|d\.cts)|xarch\.1|package\.json|README\.md)$/, `${f} does not belong in the package`);
+    for (const f of ['bin/xarch.js', 'bin/package.json', 'dist/src/cli/launcher.cjs', 'dist/src/cli/bundle/main.cjs', 'dist/src/cli/bundle/status.cjs', 'dist/src/cli/main.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/emulators/canary-child.js', 'xarch.1']) assert.ok(files.includes(f), `${f} is shipped`);
     console.log(`package: ${files.length} files, ${(info!.size / 1024).toFixed(0)} kB packed, ${(info!.unpackedSize / 1024).toFixed(0)} kB unpacked`);
-    assert.ok(info!.size < 400 * 1024, `the package stays small (${info!.size} bytes)`);
+    // Each command's bundle (src/cli/bundle.ts) carries its own copy of the core: about 1.4 MB of the unpacked size, bought for start-up.
+    assert.ok(info!.size < 1024 * 1024, `the package stays small (${info!.size} bytes)`);
 
     const prefix = path.join(dir, 'prefix');
     const installed = spawnSync('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, path.join(dir, info!.filename)], { encoding: 'utf8' });

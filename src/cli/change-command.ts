@@ -5,6 +5,7 @@ import { binfmtDirOption } from './common-options.js';
 import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
 import { setEnabled, uninstall, type ChangeItem, type ChangeOptions } from '../manage/change.js';
 import { persistHooks, summary } from './manage-common.js';
+import { defaultWrapperDir } from '../perf/wrapper-dir.js';
 
 /** The declaration uninstall, enable and disable share (src/cli/commands/{uninstall,enable,disable}.ts). */
 export function changeCommand(verb: 'uninstall' | 'enable' | 'disable') {
@@ -26,7 +27,7 @@ ${verb === 'uninstall' ? "The entry's persisted file (/etc/binfmt.d, see install
       // enable and disable accept it only to say that it is uninstall's.
       'etc-dir': { type: 'string', value: 'DIR', complete: 'dir', hidden: verb !== 'uninstall', description: 'where persisted files live (default /etc)' },
     },
-    json: 'one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","error"}',
+    json: 'one line per entry: {"name","arg","status","reason","enabled","persistedRemoved","wrapperRemoved","error"}',
     notes: `Status: ${verb === 'uninstall' ? 'removed, absent, skipped, failed' : `${verb}d, unchanged, absent (removed concurrently), skipped,\nfailed`}. Exit 1 if any failed.`,
   });
 }
@@ -35,7 +36,10 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
   const { values, positionals } = parseCommand(changeCommand(verb), argv);
   if (verb !== 'uninstall' && values['etc-dir'] !== undefined) throw new UsageError(`--etc-dir is an option of uninstall, not ${verb}`);
   const opts: ChangeOptions = { binfmtDir: values['binfmt-dir'] ?? DEFAULT_BINFMT_DIR, force: !!values.force, dryRun: !!values['dry-run'] };
-  if (verb === 'uninstall') opts.persist = persistHooks(values['etc-dir']);
+  if (verb === 'uninstall') {
+    opts.persist = persistHooks(values['etc-dir']);
+    opts.cpuWrapperDir = defaultWrapperDir(io.env);
+  }
   let unmounted: string | undefined;
   opts.onUnmounted = (dir) => { unmounted = dir; };
   const items: ChangeItem[] = verb === 'uninstall' ? uninstall(positionals, opts) : setEnabled(positionals, verb === 'enable', opts);
@@ -47,6 +51,7 @@ export async function runChange(verb: 'uninstall' | 'enable' | 'disable', argv: 
     io.out(`${it.status.padEnd(10)} ${it.name}${it.reason && it.reason !== it.status ? `: ${it.reason}` : ''}\n`);
     if (it.error?.hint) io.out(`    hint: ${it.error.hint}\n`);
     if (typeof it.persistedRemoved === 'string') io.out(`    removed ${it.persistedRemoved}\n`);
+    if (it.wrapperRemoved) io.out(`    removed its CPU-model wrapper ${it.wrapperRemoved}\n`);
   }
   if (unmounted && !values.json) io.out(`unmounted binfmt_misc at ${unmounted} (xarch had mounted it; no entries left)\n`);
   if (!values.json) io.out(items.length ? `${summary(items.map((i) => i.status))}${opts.dryRun ? ' (dry run: nothing changed)' : ''}\n` : `no xarch entries to ${verb}\n`);

@@ -1,6 +1,6 @@
 // The only place that touches process streams. Commands receive an Io so
 // tests can run them in-process and capture what they print.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { XarchError, isXarchError } from '../core/errors.js';
 import { decodePath, encodePath, hasEscapedBytes } from '../core/path-bytes.js';
 
@@ -43,12 +43,47 @@ export function processArgs(): string[] {
   }
 }
 
+/**
+ * Output to fd 1 or 2 with write(2) itself. A process stream would load
+ * Node's stream and net modules (about 5 ms of a command's start when
+ * stdout is a pipe); a blocking write also keeps the order of stdout and
+ * stderr as the program wrote them. A non-blocking descriptor that is full
+ * (EAGAIN) hands the rest to the process stream, which waits for it; a
+ * reader that went away (`xarch arches | head`) ends the process quietly.
+ */
+function writer(fd: 1 | 2): (t: string) => void {
+  let stream: NodeJS.WriteStream | undefined;
+  const viaStream = (data: string | Uint8Array) => {
+    if (!stream) {
+      stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+    }
+    stream.write(data);
+  };
+  return (t) => {
+    const data = bytesOf(t);
+    if (stream) return viaStream(data);
+    let buf = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      while (buf.length) buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code === 'EAGAIN') return viaStream(buf);
+      // Standard error failing leaves nothing to tell; standard output failing is the command's failure.
+      if (fd === 2) return;
+      throw new XarchError('OUTPUT_FAILED', `cannot write to standard output: ${code ?? (e as Error).message}`, { hint: 'check where standard output goes (a full disk, a device that refuses writes)' });
+    }
+  };
+}
+
+/** The process's Io. isTTY and stderrIsTTY are asked of the streams only when read. */
 export function processIo(): Io {
   return {
-    out: (t) => void process.stdout.write(bytesOf(t)),
-    err: (t) => void process.stderr.write(bytesOf(t)),
-    isTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    out: writer(1),
+    err: writer(2),
+    get isTTY() { return Boolean(process.stdout.isTTY); },
+    get stderrIsTTY() { return Boolean(process.stderr.isTTY); },
     env: process.env,
     cwd: process.cwd(),
   };

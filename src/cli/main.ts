@@ -1,17 +1,14 @@
 // The CLI entry: picks a command, loads only that command's module (start-up
 // stays close to bare Node), and turns errors into one line and an exit code.
 import { readFileSync } from 'node:fs';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, formatError, processIo, type Io } from './io.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, type Io } from './io.js';
 // options.ts is imported when a command runs (its module needs it anyway), not for --version.
-import type { CommandDeclaration, CommandSpec } from './options.js';
+import type { CommandSpec } from './options.js';
+import type { CommandModule } from './run-command.js';
+
+export type { CommandModule };
 
 export { processArgs } from './io.js';
-
-export interface CommandModule {
-  /** Options, positionals and help text: see options.ts. */
-  command: CommandDeclaration;
-  run(argv: string[], io: Io): Promise<number>;
-}
 
 interface CommandEntry {
   summary: string;
@@ -100,19 +97,6 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     io.err(`xarch: command '${name}' is not available in this build: ${(e as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  const { renderHelp, wantsHelp } = await import('./options.js');
-  if (wantsHelp(mod.command, rest)) {
-    io.out(renderHelp(mod.command));
-    return EXIT_OK;
-  }
-  try {
-    return await mod.run(rest, io);
-  } catch (e) {
-    io.err(formatError(e));
-    if (e instanceof UsageError) {
-      io.err(`  hint: run 'xarch ${name} --help'\n`);
-      return EXIT_USAGE;
-    }
-    return EXIT_FAILURE;
-  }
+  const { runCommand } = await import('./run-command.js');
+  return runCommand(name, mod, rest, io);
 }

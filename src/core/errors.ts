@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'SOURCE_UNAVAILABLE'
   | 'CANARY_FAILED'
   | 'CPU_MODEL_UNKNOWN'
+  | 'OUTPUT_FAILED'
   | 'USAGE'
   | 'INTERNAL';
 

@@ -1,5 +1,7 @@
 // uninstall, enable, disable: change selected live entries (src/manage/select.ts)
 // through src/host/kernel.ts and report what the kernel did, item by item.
+import { rmSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
 import { XarchError } from '../core/errors.js';
 import type { LiveEntry } from '../core/match.js';
 import { DEFAULT_BINFMT_DIR, isMounted, readEntry, readLiveEntries, removeEntry, setEntryEnabled } from '../host/kernel.js';
@@ -17,6 +19,8 @@ export interface ChangeItem {
   /** State read back from the kernel after the write. */
   enabled?: boolean | null;
   persistedRemoved?: string | boolean;
+  /** The install --cpu wrapper removed with the entry. */
+  wrapperRemoved?: string;
   error?: ItemError;
 }
 
@@ -26,6 +30,8 @@ export interface ChangeOptions extends ManageOptions {
   persist?: PersistHooks;
   /** uninstall took down the binfmt_misc mount xarch had made, now empty. */
   onUnmounted?: (dir: string) => void;
+  /** Where install --cpu writes its wrappers: a removed entry's wrapper that no entry left uses is removed too. */
+  cpuWrapperDir?: string;
 }
 
 /** Live entries; an unmounted instance has none (uninstall) or is an error (enable/disable). */
@@ -82,10 +88,33 @@ export function uninstall(args: readonly string[], opts: ChangeOptions = {}): Ch
       }
     }
   }
+  if (!opts.dryRun && opts.cpuWrapperDir) removeUnusedWrappers(dir, opts.cpuWrapperDir, sel.entries, items);
   // A mount xarch made for its entries goes with the last of them; one that
   // holds another tool's entries, or that xarch did not make, stays.
   if (!opts.dryRun && isMounted(dir) && readLiveEntries(dir).length === 0 && unmountIfOurs(dir)) opts.onUnmounted?.(dir);
   return items;
+}
+
+/**
+ * install --cpu's wrapper of each removed entry, when no entry still
+ * registered in this instance uses it. Handlers elsewhere (another user
+ * namespace's instance) registered it with F: the kernel holds the file open,
+ * so they keep working without its path.
+ */
+function removeUnusedWrappers(dir: string, wrapperDir: string, removed: readonly LiveEntry[], items: ChangeItem[]): void {
+  const inside = path.resolve(wrapperDir) + path.sep;
+  const stillUsed = new Set(isMounted(dir) ? readLiveEntries(dir).map((e) => e.rule.interpreter) : []);
+  for (const e of removed) {
+    const item = items.find((i) => i.name === e.name && i.status === 'removed');
+    const file = e.rule.interpreter;
+    if (!item || !file || !path.resolve(file).startsWith(inside) || stillUsed.has(file)) continue;
+    try {
+      rmSync(file, { force: true });
+      item.wrapperRemoved = file;
+      // Its <model>-<digest> directory, once empty.
+      rmdirSync(path.dirname(file));
+    } catch { /* still holds another wrapper, or already gone */ }
+  }
 }
 
 function vanished(dir: string, name: string): boolean {

@@ -18,16 +18,7 @@ import { checkCpuModel } from './cpu-check.js';
 
 export { cpuModels, checkCpuModel } from './cpu-check.js';
 
-/**
- * Where install --cpu keeps its wrappers: $XARCH_CPU_WRAPPERS, else beside
- * the emulator store (root-owned for root, as install's interpreter checks want).
- */
-export function defaultWrapperDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
-  if (env.XARCH_CPU_WRAPPERS) return env.XARCH_CPU_WRAPPERS;
-  if (uid === 0) return '/var/lib/xarch/cpu-wrappers';
-  const base = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
-  return path.join(base, 'xarch', 'cpu-wrappers');
-}
+export { defaultWrapperDir } from './wrapper-dir.js';
 
 export interface WrapOptions {
   dir: string;

@@ -352,7 +352,8 @@ export async function runHostile(opts: RunOptions): Promise<RunReport> {
   const report: RunReport = { cases: 0, byKind: { elf: 0, rule: 0, config: 0, archive: 0 }, byExit: {}, processCases: 0, failures: [], seconds: 0 };
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
-  const env = { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: path.join(tmp, 'cache') };
+  // The launcher's V8 code cache (src/cli/launcher.cts) is off: it is written by any run, and what is checked is that hostile input leaves nothing behind.
+  const env = { ...process.env, TMPDIR: tmp, XDG_CACHE_HOME: path.join(tmp, 'cache'), XARCH_CODE_CACHE: '0' };
   const fail = (c: Case, why: string, output: string) => report.failures.push({ seed: opts.seed, index: c.index, kind: c.kind, argv: c.argv, why, output: output.slice(0, 2000) });
   try {
     for (let i = 0; i < opts.cases; i++) {
