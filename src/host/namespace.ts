@@ -103,11 +103,15 @@ export function stagePrelude(): string {
  * and exec off the stage's path); registration waits for it, so nothing is
  * ever written to a register file that is not the private instance's.
  */
-export function binfmtStage(dirWord: string, registerLines: readonly string[], meanwhile: readonly string[] = []): string {
+export function binfmtStage(dirWord: string, registerLines: readonly string[] | 'sent', meanwhile: readonly string[] = []): string {
   const d = dirWord;
   const mount = `mount -t binfmt_misc binfmt_misc ${d} 2>/dev/null`;
   const lines = meanwhile.length ? [`${mount} & binfmt_mount=$!`, ...meanwhile, 'wait $binfmt_mount || fail binfmt'] : [`${mount} || fail binfmt`];
-  for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
+  if (registerLines === 'sent') {
+    // The lines xarch sends after "go" (StageChannel.send), one a line, to
+    // EOF: dash's read takes a byte a call, a few hundred bytes here.
+    lines.push(`while IFS= read -r rule <&3; do printf '%s' "$rule" > ${d}/register || { n=\${rule#:}; fail register "\${n%%:*}"; }; done`);
+  } else for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
   return lines.join('\n');
 }
 
@@ -178,6 +182,8 @@ export function writeIdMaps(pid: number, map: IdMap, callerUid = process.getuid?
 export interface StageChannel {
   /** True once the stage has reported that the command starts. */
   running(): boolean;
+  /** The register lines that go to the stage after "go" (a stage made with binfmtStage(..., 'sent')); "go" waits for them. */
+  send(registerLines: readonly string[]): void;
   /**
    * The session ends before its command started: close the stage's fd 3 so
    * that a stage waiting there exits, and map nothing more. util-linux 2.38
@@ -203,12 +209,26 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   let running = false;
   let ready = false;
   let aborted = false;
+  let lines: readonly string[] | undefined;
+  let sent = false;
   let failure: XarchError | undefined;
   let buffer = '';
   go.on('error', () => {});
   const abort = () => {
     aborted = true;
     go.destroy();
+  };
+  const sendGo = () => {
+    if (!ready || !lines || sent || aborted) return;
+    sent = true;
+    try {
+      if (map) writeIdMaps(child.pid!, map);
+      go.end(['go', ...lines, ''].join('\n'));
+    } catch (e) {
+      failure = e as XarchError;
+      abort();
+      child.kill('SIGKILL');
+    }
   };
   reports.setEncoding('utf8');
   reports.on('data', (chunk: string) => {
@@ -219,15 +239,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
       buffer = buffer.slice(nl + 1);
       if (line === 'ready') {
         ready = true;
-        if (aborted) continue;
-        try {
-          if (map) writeIdMaps(child.pid!, map);
-          go.end('go\n');
-        } catch (e) {
-          failure = e as XarchError;
-          abort();
-          child.kill('SIGKILL');
-        }
+        sendGo();
       } else if (line === 'started') running = true;
       else if (!failure) failure = stageError(line, release);
     }
@@ -235,7 +247,11 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   reports.on('end', () => {
     if (map && !ready && !failure && !aborted) failure = namespaceUnavailable('unshare failed');
   });
-  return { running: () => running, failure: () => failure, abort };
+  const send = (registerLines: readonly string[]) => {
+    lines = registerLines;
+    sendGo();
+  };
+  return { running: () => running, failure: () => failure, abort, send };
 }
 
 export interface SandboxOptions {

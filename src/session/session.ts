@@ -68,7 +68,14 @@ export interface SessionRequest {
   cpu?: string;
 }
 
-export interface SessionPlan {
+/** The handlers a session registers: the part of planning that runSession does while the namespace chain starts. */
+export interface SessionHandlers {
+  targets: string[];
+  /** Register lines for the private instance (empty with --global). */
+  rules: string[];
+}
+
+export interface SessionPlan extends SessionHandlers {
   root: string;
   /** Extracted from a tar: removed when the session ends. */
   temporary: boolean;
@@ -76,9 +83,6 @@ export interface SessionPlan {
   cached?: boolean;
   /** What the root lacks for this user (a copied tree's unreadable files). */
   rootNote?: string;
-  targets: string[];
-  /** Register lines for the private instance (empty with --global). */
-  rules: string[];
   argv: string[];
   env: Record<string, string>;
   command: string[];
@@ -92,6 +96,14 @@ export interface SessionPlan {
   ids: IdPlan | null;
   release: string;
 }
+
+/**
+ * A plan but for its handlers, which `handlers()` finds (detection and the
+ * emulator lookup): runSession calls it just after the spawn, so that work
+ * overlaps the chain's first execs, and the stage reads the register lines
+ * from fd 3 with "go" (stage.ts, host/namespace.ts).
+ */
+export type PreparedSession = Omit<SessionPlan, keyof SessionHandlers> & { handlers: () => SessionHandlers };
 
 export { detectArchitectures };
 
@@ -175,12 +187,19 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
   return env;
 }
 
-/**
- * The session's plan. Tar and image roots are unpacked once into the roots
- * cache (session/roots.ts) and used read-only under an overlay (ephemeral
- * unless --overlay is given); an image's config supplies the defaults.
- */
+/** The session's whole plan (prepareSession with its handlers found). */
 export async function planSession(req: SessionRequest): Promise<SessionPlan> {
+  const { handlers, ...plan } = await prepareSession(req);
+  return { ...plan, ...handlers() };
+}
+
+/**
+ * The session's plan, its handlers left to find. Tar and image roots are
+ * unpacked once into the roots cache (session/roots.ts) and used read-only
+ * under an overlay (ephemeral unless --overlay is given); an image's config
+ * supplies the defaults.
+ */
+export async function prepareSession(req: SessionRequest): Promise<PreparedSession> {
   try {
     statSync(req.rootfs);
   } catch {
@@ -234,62 +253,60 @@ function inPlaceRoot(spec: string, writable: boolean): boolean {
   }
 }
 
-function planWith(req: SessionRequest, lower: string): SessionPlan {
+function planWith(req: SessionRequest, root: string): PreparedSession {
   const machine = req.machine ?? os.machine();
   const release = req.kernelRelease ?? os.release();
-  const root = lower;
-  const temporary = false;
-  try {
-    const command = req.command.length ? req.command : ['/bin/sh'];
-    if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
-      throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
-    }
-    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
-    const rules: string[] = [];
-    if (!req.global) {
-      if (!kernelAtLeast(release, 6, 7)) {
-        throw new XarchError('KERNEL_TOO_OLD', `rootless sessions need Linux 6.7 or later (private binfmt_misc instances); this is ${release}`, {
-          hint: 'as root, register handlers with xarch install and use xarch shell --global',
-        });
-      }
-      const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
-      for (const t of targets) {
-        const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
-        if (!e) {
-          throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
-        }
-        if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
-        let flags = defaultFlags(e, false, release);
-        if (!flags.includes('F')) flags += 'F';
-        rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
-      }
-    }
-    let layer: Layer = { kind: 'none' };
-    let overlayDir: string | undefined;
-    if (req.overlay) {
-      overlayDir = path.resolve(req.overlay);
-      layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
-    } else if (req.ephemeral) layer = { kind: 'ephemeral' };
-    const workdir = req.workdir ?? '/';
-    if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
-    const binds = (req.binds ?? []).map((b) => parseBind(b, root));
-    const terminal = !!req.terminal;
-    const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
-    const script = stageScript({
-      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
-      tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
-    }, command);
-    const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
-    const plan: SessionPlan = {
-      root, temporary, targets: targets.map((t) => t.name), rules, argv, env: sessionEnv(req), command,
-      layer, binds, workdir, terminal, ids, release,
-    };
-    if (overlayDir) plan.overlayDir = overlayDir;
-    return plan;
-  } catch (e) {
-    if (temporary) rmSync(root, { recursive: true, force: true });
-    throw e;
+  const command = req.command.length ? req.command : ['/bin/sh'];
+  if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
+    throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
   }
+  const named = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : undefined;
+  if (!req.global && !kernelAtLeast(release, 6, 7)) {
+    throw new XarchError('KERNEL_TOO_OLD', `rootless sessions need Linux 6.7 or later (private binfmt_misc instances); this is ${release}`, {
+      hint: 'as root, register handlers with xarch install and use xarch shell --global',
+    });
+  }
+  const handlers = (): SessionHandlers => {
+    const targets = named ?? detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
+    return { targets: targets.map((t) => t.name), rules: req.global ? [] : handlerRules(req, targets, release) };
+  };
+  let layer: Layer = { kind: 'none' };
+  let overlayDir: string | undefined;
+  if (req.overlay) {
+    overlayDir = path.resolve(req.overlay);
+    layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
+  } else if (req.ephemeral) layer = { kind: 'ephemeral' };
+  const workdir = req.workdir ?? '/';
+  if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
+  const binds = (req.binds ?? []).map((b) => parseBind(b, root));
+  const terminal = !!req.terminal;
+  const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
+  const script = stageScript({
+    rules: req.global ? null : 'sent', lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
+    tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
+  }, command);
+  const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
+  const plan: PreparedSession = {
+    root, temporary: false, argv, env: sessionEnv(req), command,
+    layer, binds, workdir, terminal, ids, release, handlers,
+  };
+  if (overlayDir) plan.overlayDir = overlayDir;
+  return plan;
+}
+
+/** The register lines of a rootless session: each target's best static emulator, pinned with F. */
+function handlerRules(req: SessionRequest, targets: readonly Target[], release: string): string[] {
+  const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
+  return targets.map((t) => {
+    const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
+    if (!e) {
+      throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
+    }
+    if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
+    let flags = defaultFlags(e, false, release);
+    if (!flags.includes('F')) flags += 'F';
+    return renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags }));
+  });
 }
 
 /** An image's User (name, uid, name:group, uid:gid) as numeric IDs, looked up in the root's /etc/passwd and /etc/group. */
@@ -331,7 +348,7 @@ function commandPid(unshare: number, terminal: boolean): number | undefined {
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /** Run the session with inherited stdio; resolves to CMD's status (128+signal when killed). */
-export async function runSession(plan: SessionPlan, global: boolean): Promise<number> {
+export async function runSession(plan: SessionPlan | PreparedSession, global: boolean): Promise<number> {
   if (global && process.getuid?.() !== 0) {
     throw new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' });
   }
@@ -363,8 +380,17 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
     relay: RELAYED,
     deliver,
     started: (child) => {
-      channel = openStageChannel(child, plan.ids?.map ?? null, plan.release);
-      // Off the start's critical path: the chain boots on another core meanwhile.
+      const stage = channel = openStageChannel(child, plan.ids?.map ?? null, plan.release);
+      // From here on the chain boots on another core, so what is left of
+      // planning costs the start nothing until the stage is ready.
+      if (!global) {
+        try {
+          stage.send('handlers' in plan ? plan.handlers().rules : plan.rules);
+        } catch (e) {
+          stage.abort();
+          throw e;
+        }
+      }
       sweepSessionTemps();
     },
     startError: launcherMissing,

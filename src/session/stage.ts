@@ -35,8 +35,8 @@ export type Layer =
 export interface MountPoints { dev: boolean; proc: boolean; sys: boolean }
 
 export interface StagePlan {
-  /** Register lines for the private instance; null: use the host's handlers (--global). */
-  rules: string[] | null;
+  /** Register lines for the private instance, or 'sent': read from fd 3 after "go" (StageChannel.send); null: use the host's handlers (--global). */
+  rules: readonly string[] | 'sent' | null;
   lower: string;
   layer: Layer;
   binds: Bind[];
