@@ -74,6 +74,16 @@ test('session: the stage mount table takes any root path (space, tab, backslash)
   }
 });
 
+test('session: the stage (PID 1) runs without capabilities of its own, the command with the namespace\'s full set', { skip: skipNs }, () => {
+  // The stage never re-execs itself after the ID maps exist (host/namespace.ts),
+  // so it keeps --kill-child's parent-death signal; what it execs gains the set.
+  const r = xarch(['shell', fixtureRoot('arm64')!, '--', 'sh', '-c', 'grep CapEff /proc/1/status; grep CapEff /proc/self/status']);
+  assert.equal(r.status, 0, r.stderr);
+  const [stage, command] = r.stdout.trim().split('\n').map((l) => BigInt('0x' + l.split(/\s+/)[1]));
+  assert.equal(stage, 0n);
+  assert.ok(command! > 0n && (command! & (1n << 21n)) !== 0n, 'CAP_SYS_ADMIN in the namespace');
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {
