@@ -84,6 +84,13 @@ test('session: the stage (PID 1) runs without capabilities of its own, the comma
   assert.ok(command! > 0n && (command! & (1n << 21n)) !== 0n, 'CAP_SYS_ADMIN in the namespace');
 });
 
+test('session: the C locale the stage runs its own tools in does not reach the command; an --env LC_ALL does', { skip: skipNs }, () => {
+  const plain = xarch(['shell', fixtureRoot('arm64')!, '--', 'sh', '-c', 'echo "[${LC_ALL-unset}]"']);
+  assert.equal(plain.stdout, '[unset]\n', plain.stderr);
+  const set = xarch(['shell', fixtureRoot('arm64')!, '--env', 'LC_ALL=C.UTF-8', '--', 'sh', '-c', 'echo "[${LC_ALL-unset}]"']);
+  assert.equal(set.stdout, '[C.UTF-8]\n', set.stderr);
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {

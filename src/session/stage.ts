@@ -67,6 +67,9 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     stagePrelude(),
     // The session's PATH may be an image's; the stage's own tools are the host's.
     'session_path=$PATH; PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+    // The stage's own tools in the C locale: loading C.UTF-8 was about a
+    // third of each mount's and ln's start. The command gets its own back.
+    'session_lc_all=${LC_ALL-}; session_lc_set=${LC_ALL+1}; export LC_ALL=C',
   ];
   // The binfmt_misc mount runs while the layer and /dev are made (see
   // binfmtStage); each of the stage's processes is a fork and exec of
@@ -144,7 +147,7 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   }
   const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
   const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
-  lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path');
+  lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path; if [ "$session_lc_set" ]; then LC_ALL=$session_lc_all; else unset LC_ALL; fi');
   if (p.terminal) {
     // script runs $SHELL -c; the command's own environment must not see that SHELL.
     lines.push(`SHELL=/bin/sh ${q(p.tools.script)} -q -e -c ${q(`exec ${q(p.tools.env)} -u SHELL ${run} ${command}`)} /dev/null`);
