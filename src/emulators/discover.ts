@@ -183,6 +183,7 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
   const seenReal = new Set<string>();
   const out: Emulator[] = [];
   const wanted = opts.cpus && candidateNames(opts.cpus);
+  const linkage = new Map<string, boolean | null>();
   for (const d of dirs) {
     const dir = root ? path.join(root, d) : d;
     let realDir: string;
@@ -208,7 +209,9 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
       const key = (parsed.wrapper ? 'W:' : 'E:') + (parsed.wrapper ? p : real);
       if (seenReal.has(key)) continue;
       seenReal.add(key);
-      const isStatic = elfIsStatic(real);
+      // Debian's -binfmt-P wrapper is a link to the emulator beside it: read its headers once.
+      const isStatic = linkage.get(real) ?? elfIsStatic(real);
+      linkage.set(real, isStatic);
       if (isStatic === null) continue; // not an ELF file: a script or a broken install
       const kind: Emulator['kind'] = parsed.wrapper ? 'wrapper' : isStatic ? 'static' : 'dynamic';
       const version = opts.versions ? emulatorVersion(real) : null;
