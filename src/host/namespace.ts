@@ -201,9 +201,10 @@ export interface StageChannel {
 /**
  * Talk to a stage launched with `ids: 'deferred'` and XARCH_REPORT=fd on
  * pipes 3 (to the stage) and 4 (from it): map IDs when it is ready, note
- * when the command starts, turn a `fail` line into an XarchError.
+ * when the command starts (and call `onStarted`), turn a `fail` line into
+ * an XarchError.
  */
-export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string): StageChannel {
+export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string, onStarted?: () => void): StageChannel {
   const go = child.stdio[3] as Writable;
   const reports = child.stdio[4] as Readable;
   let running = false;
@@ -240,7 +241,10 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
       if (line === 'ready') {
         ready = true;
         sendGo();
-      } else if (line === 'started') running = true;
+      } else if (line === 'started') {
+        running = true;
+        onStarted?.();
+      }
       else if (!failure) failure = stageError(line, release);
     }
   });

@@ -315,13 +315,20 @@ export async function runSession(plan: SessionPlan | PreparedSession, global: bo
     channel?.abort();
     child.kill('SIGKILL');
   };
+  // Temporary directories of killed sessions are swept once the command
+  // runs, when xarch has nothing else to do (or at the end, if it never ran).
+  let swept = false;
+  const sweep = () => {
+    if (!swept) sweepSessionTemps();
+    swept = true;
+  };
   const status = await spawnWithRelay(plan.argv, {
     env: { ...plan.env, XARCH_REPORT: 'fd' },
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
     relay: RELAYED,
     deliver,
     started: (child) => {
-      const stage = channel = openStageChannel(child, plan.ids?.map ?? null, plan.release);
+      const stage = channel = openStageChannel(child, plan.ids?.map ?? null, plan.release, sweep);
       // From here on the chain boots on another core, so what is left of
       // planning costs the start nothing until the stage is ready.
       if (!global) {
@@ -332,10 +339,10 @@ export async function runSession(plan: SessionPlan | PreparedSession, global: bo
           throw e;
         }
       }
-      sweepSessionTemps();
     },
     startError: launcherMissing,
     cleanup: () => {
+      sweep();
       terminal?.release();
       if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
     },
