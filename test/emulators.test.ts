@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync,
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { elfIsStatic, emulatorVersion, findEmulators, parseEmulatorName, withVersions } from '../src/emulators/discover.js';
+import { elfIsStatic, emulatorVersion, findEmulators, installedTargets, parseEmulatorName, withVersions } from '../src/emulators/discover.js';
 import { bestEmulator, emulatorHint, honoursP, type Emulator } from '../src/emulators/emulator.js';
 import { getTarget } from '../src/core/arch.js';
 import { renderRegister, ruleFromTarget } from '../src/core/rule.js';
@@ -93,6 +93,8 @@ test('findEmulators: --dir, root, dynamic, non-executable and script files', () 
     assert.deepEqual(emus.map((e) => [e.target, e.kind, e.static]), [['riscv64', 'dynamic', false]]);
     const more = findEmulators({ root: '', dirs: [bin], extraDirs: [extra], path: '' });
     assert.deepEqual(more.map((e) => e.target).sort(), ['mips64el', 'riscv64']);
+    // arches' cheaper question gives the same answer: the script and the non-executable file do not count.
+    assert.deepEqual([...installedTargets({ root: '', dirs: [bin], extraDirs: [extra], path: '' })].sort(), ['mips64el', 'riscv64']);
     // the static one wins over the dynamic one
     const fake: Emulator[] = [
       { target: 'riscv64', cpu: 'riscv64', path: '/a', kind: 'dynamic', static: false, version: '8.0', preserveArgv0: true },
@@ -157,4 +159,11 @@ test('findEmulators with cpus: only those CPUs, the same records as the full sea
   const cpus = new Set(['aarch64', 'arm']);
   assert.deepEqual(findEmulators({ path: '', cpus }), all.filter((e) => cpus.has(e.cpu)));
   assert.ok(all.some((e) => !cpus.has(e.cpu)), 'the full search finds other CPUs too');
+});
+
+test('installedTargets: the targets findEmulators finds an emulator for, on the real /usr/bin and PATH', { skip: needQemu() }, () => {
+  const search = { path: process.env.PATH ?? '' };
+  const full = new Set(findEmulators(search).map((e) => e.target));
+  assert.ok(full.size > 20, `${full.size} targets have emulators here`);
+  assert.deepEqual([...installedTargets(search)].sort(), [...full].sort());
 });

@@ -74,6 +74,23 @@ test('session: the stage mount table takes any root path (space, tab, backslash)
   }
 });
 
+test('session: the stage (PID 1) runs without capabilities of its own, the command with the namespace\'s full set', { skip: skipNs }, () => {
+  // The stage never re-execs itself after the ID maps exist (host/namespace.ts),
+  // so it keeps --kill-child's parent-death signal; what it execs gains the set.
+  const r = xarch(['shell', fixtureRoot('arm64')!, '--', 'sh', '-c', 'grep CapEff /proc/1/status; grep CapEff /proc/self/status']);
+  assert.equal(r.status, 0, r.stderr);
+  const [stage, command] = r.stdout.trim().split('\n').map((l) => BigInt('0x' + l.split(/\s+/)[1]));
+  assert.equal(stage, 0n);
+  assert.ok(command! > 0n && (command! & (1n << 21n)) !== 0n, 'CAP_SYS_ADMIN in the namespace');
+});
+
+test('session: the C locale the stage runs its own tools in does not reach the command; an --env LC_ALL does', { skip: skipNs }, () => {
+  const plain = xarch(['shell', fixtureRoot('arm64')!, '--', 'sh', '-c', 'echo "[${LC_ALL-unset}]"']);
+  assert.equal(plain.stdout, '[unset]\n', plain.stderr);
+  const set = xarch(['shell', fixtureRoot('arm64')!, '--env', 'LC_ALL=C.UTF-8', '--', 'sh', '-c', 'echo "[${LC_ALL-unset}]"']);
+  assert.equal(set.stdout, '[C.UTF-8]\n', set.stderr);
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {
@@ -233,3 +250,26 @@ test('shell --gc removes the directories of dead sessions and keeps live ones', 
 });
 
 
+
+test('session: SIGTERM before the stage is ready ends xarch even when the stage outlived its launcher', { skip: skipNs }, async () => {
+  // util-linux 2.38 unshare sets --kill-child's parent-death signal in its
+  // child after fork(), without checking the parent is still alive: a
+  // launcher killed in that window (SIGTERM during start-up, under load)
+  // leaves the stage running without it, waiting on fd 3 for "go" while it
+  // holds the report pipe open. The window is too short to hit on purpose,
+  // so the launcher here leaves the real stage exactly so: it starts it in
+  // the background, without --kill-child, after xarch has killed it.
+  const { planSession, runSession } = await import('../src/session/session.js');
+  const plan = await planSession({ rootfs: fixtureRoot('arm64')!, command: ['true'] });
+  const stage = plan.argv[plan.argv.indexOf('-c') + 1]!;
+  const marker = `xarch-orphan-stage-${process.pid}`;
+  plan.argv = ['sh', '-c', `(sleep 0.5; exec unshare --user --mount --pid --fork sh -c "$1" ${marker}) & exec sleep 30`, 'launcher', stage];
+  const session = runSession(plan, false);
+  await sleep(150);
+  process.kill(process.pid, 'SIGTERM');
+  const outcome = await Promise.race([session, sleep(5000).then(() => 'hung' as const)]);
+  if (outcome === 'hung') for (const pid of pgrep(marker).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+  assert.equal(outcome, 143, 'xarch ends with the signal, not waiting for the orphaned stage');
+  await sleep(1000);
+  assert.equal(pgrep(marker), '', 'the orphaned stage read EOF on fd 3 and exited');
+});

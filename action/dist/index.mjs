@@ -42,23 +42,23 @@ function errnoOf(e) {
   }
   return void 0;
 }
-function fromSystemError(e, path15, what = "file") {
+function fromSystemError(e, path16, what = "file") {
   if (e instanceof XarchError) return e;
   const errno = errnoOf(e);
   switch (errno) {
     case "ENOENT":
-      return new XarchError("PATH_NOT_FOUND", `${what} ${path15} does not exist`, { path: path15, errno, cause: e, hint: "check the path" });
+      return new XarchError("PATH_NOT_FOUND", `${what} ${path16} does not exist`, { path: path16, errno, cause: e, hint: "check the path" });
     case "EISDIR":
-      return new XarchError("PATH_NOT_FILE", `${path15} is a directory, not a ${what}`, { path: path15, errno, cause: e, hint: "name a regular file" });
+      return new XarchError("PATH_NOT_FILE", `${path16} is a directory, not a ${what}`, { path: path16, errno, cause: e, hint: "name a regular file" });
     case "EACCES":
     case "EPERM":
-      return new XarchError("PERMISSION_DENIED", `no permission to access ${path15}`, { path: path15, errno, cause: e, hint: "run as a user who can read it, or as root" });
+      return new XarchError("PERMISSION_DENIED", `no permission to access ${path16}`, { path: path16, errno, cause: e, hint: "run as a user who can read it, or as root" });
     case "EROFS":
-      return new XarchError("READ_ONLY", `${path15} is on a read-only file system`, { path: path15, errno, cause: e, hint: "remount it read-write, or, in a container, run it with the host path writable" });
+      return new XarchError("READ_ONLY", `${path16} is on a read-only file system`, { path: path16, errno, cause: e, hint: "remount it read-write, or, in a container, run it with the host path writable" });
     case "ELOOP":
-      return new XarchError("PATH_UNREADABLE", `${path15}: too many levels of symbolic links`, { path: path15, errno, cause: e, hint: "fix the symlink loop" });
+      return new XarchError("PATH_UNREADABLE", `${path16}: too many levels of symbolic links`, { path: path16, errno, cause: e, hint: "fix the symlink loop" });
     default:
-      return new XarchError("PATH_UNREADABLE", `cannot read ${path15}: ${e?.message ?? String(e)}`, { path: path15, errno, cause: e });
+      return new XarchError("PATH_UNREADABLE", `cannot read ${path16}: ${e?.message ?? String(e)}`, { path: path16, errno, cause: e });
   }
 }
 
@@ -1742,10 +1742,14 @@ async function withVersions(emulators, kernelRelease = os.release()) {
     return { ...e, version, preserveArgv0: honoursP(e.kind, version, kernelRelease) };
   });
 }
+function candidateNames(cpus) {
+  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]);
+  return names.filter((n) => cpus.has(parseEmulatorName(n)?.cpu ?? "")).sort();
+}
 function isExecutableFile(p) {
   try {
-    const st = statSync3(p);
-    return st.isFile() && (st.mode & 73) !== 0;
+    const st = statSync3(p, { throwIfNoEntry: false });
+    return !!st && st.isFile() && (st.mode & 73) !== 0;
   } catch {
     return false;
   }
@@ -1758,31 +1762,34 @@ function findEmulators(opts = {}) {
   const seenDirs = /* @__PURE__ */ new Set();
   const seenReal = /* @__PURE__ */ new Set();
   const out = [];
+  const wanted = opts.cpus && candidateNames(opts.cpus);
+  const linkage = /* @__PURE__ */ new Map();
   for (const d of dirs) {
     const dir = root ? path3.join(root, d) : d;
     let realDir;
     try {
-      realDir = realpathSync3(dir);
+      realDir = realpathSync3.native(dir);
     } catch {
       continue;
     }
     if (seenDirs.has(realDir)) continue;
     seenDirs.add(realDir);
-    for (const base of listNames(dir).sort()) {
+    for (const base of wanted ?? listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
       if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu)) continue;
       const p = path3.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real;
       try {
-        real = realpathSync3(p);
+        real = realpathSync3.native(p);
       } catch {
         continue;
       }
       const key = (parsed.wrapper ? "W:" : "E:") + (parsed.wrapper ? p : real);
       if (seenReal.has(key)) continue;
       seenReal.add(key);
-      const isStatic = elfIsStatic(real);
+      const isStatic = linkage.get(real) ?? elfIsStatic(real);
+      linkage.set(real, isStatic);
       if (isStatic === null) continue;
       const kind = parsed.wrapper ? "wrapper" : isStatic ? "static" : "dynamic";
       const version = opts.versions ? emulatorVersion(real) : null;
@@ -2149,10 +2156,10 @@ function parseInputs(env) {
 }
 
 // src/action/setup.ts
-import { existsSync as existsSync6, mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
+import { existsSync as existsSync6, mkdtempSync as mkdtempSync3, rmSync as rmSync8 } from "node:fs";
 import { spawnSync as spawnSync6 } from "node:child_process";
 import os7 from "node:os";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/core/probe.ts
 var PROBE_EXIT = 42;
@@ -4417,6 +4424,10 @@ async function installTargets(req, opts = {}) {
   return applyPlan(plan, { ...opts, kernelRelease });
 }
 
+// src/manage/change.ts
+import { rmSync as rmSync5, rmdirSync } from "node:fs";
+import path12 from "node:path";
+
 // src/manage/select.ts
 function globToRegExp(glob) {
   let re = "";
@@ -4510,13 +4521,29 @@ function uninstall(args, opts = {}) {
       }
     }
   }
+  if (!opts.dryRun && opts.cpuWrapperDir) removeUnusedWrappers(dir, opts.cpuWrapperDir, sel.entries, items);
   if (!opts.dryRun && isMounted(dir) && readLiveEntries(dir).length === 0 && unmountIfOurs(dir)) opts.onUnmounted?.(dir);
   return items;
 }
+function removeUnusedWrappers(dir, wrapperDir, removed, items) {
+  const inside2 = path12.resolve(wrapperDir) + path12.sep;
+  const stillUsed = new Set(isMounted(dir) ? readLiveEntries(dir).map((e) => e.rule.interpreter) : []);
+  for (const e of removed) {
+    const item = items.find((i) => i.name === e.name && i.status === "removed");
+    const file = e.rule.interpreter;
+    if (!item || !file || !path12.resolve(file).startsWith(inside2) || stillUsed.has(file)) continue;
+    try {
+      rmSync5(file, { force: true });
+      item.wrapperRemoved = file;
+      rmdirSync(path12.dirname(file));
+    } catch {
+    }
+  }
+}
 
 // src/persist/persist.ts
-import { existsSync as existsSync5, readFileSync as readFileSync9, rmSync as rmSync5 } from "node:fs";
-import path12 from "node:path";
+import { existsSync as existsSync5, readFileSync as readFileSync9, rmSync as rmSync6 } from "node:fs";
+import path13 from "node:path";
 
 // src/formats/format.ts
 var FLAG_NAMES = { P: "preserve-argv0", O: "open-binary", C: "credentials", F: "fix-binary" };
@@ -4624,7 +4651,7 @@ function persistPath(name, etcDir = "/etc") {
   if (name.includes("/") || name === "." || name === "..") {
     throw new XarchError("RULE_INVALID", `entry name '${name}' cannot be a file name`, { hint: "binfmt_misc names never contain /" });
   }
-  return path12.join(etcDir, "binfmt.d", `${name}.conf`);
+  return path13.join(etcDir, "binfmt.d", `${name}.conf`);
 }
 function writePersisted(rule, opts = {}) {
   const file = persistPath(rule.name, opts.etcDir);
@@ -4637,7 +4664,7 @@ function removePersisted(name, opts = {}) {
   try {
     if (!existsSync5(file)) return false;
     if (!readFileSync9(file, "latin1").includes(MARK)) return false;
-    rmSync5(file);
+    rmSync6(file);
     return file;
   } catch (e) {
     throw fromSystemError(e, file, "binfmt.d file");
@@ -4645,10 +4672,10 @@ function removePersisted(name, opts = {}) {
 }
 
 // src/verify/verify.ts
-import { chmodSync as chmodSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { chmodSync as chmodSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync3 } from "node:fs";
 import { spawnSync as spawnSync5 } from "node:child_process";
 import os6 from "node:os";
-import path13 from "node:path";
+import path14 from "node:path";
 function liveState(dir) {
   if (!isMounted(dir)) return { entries: [], enabled: false };
   try {
@@ -4662,18 +4689,18 @@ function verifyTargets(targets, opts = {}) {
   const machine = opts.machine ?? os6.machine();
   const timeout = opts.timeoutMs ?? 2e4;
   const live = liveState(dir);
-  const tmp = mkdtempSync2(path13.join(os6.tmpdir(), "xarch-verify-"));
+  const tmp = mkdtempSync2(path14.join(os6.tmpdir(), "xarch-verify-"));
   try {
     const helperBytes = buildExecHelper(machine === "arm64" ? "aarch64" : machine);
     let helper = null;
     if (helperBytes) {
-      helper = path13.join(tmp, "exec-helper");
+      helper = path14.join(tmp, "exec-helper");
       writeFileSync3(helper, helperBytes);
       chmodSync4(helper, 493);
     }
     return targets.map((name) => verifyOne(name, tmp, helper, live, machine, timeout));
   } finally {
-    rmSync6(tmp, { recursive: true, force: true });
+    rmSync7(tmp, { recursive: true, force: true });
   }
 }
 function verifyOne(name, tmp, helper, live, machine, timeout) {
@@ -4682,7 +4709,7 @@ function verifyOne(name, tmp, helper, live, machine, timeout) {
     return { ...base, error: { message: `xarch has no self-test probe for ${name}`, hint: "run a real binary of that architecture instead, e.g. xarch which FILE; xarch doctor FILE" } };
   }
   const bytes = buildProbe(name);
-  const file = path13.join(tmp, `probe-${name}`);
+  const file = path14.join(tmp, `probe-${name}`);
   writeFileSync3(file, bytes);
   chmodSync4(file, 493);
   const t = getTarget(name);
@@ -4752,12 +4779,12 @@ function aptInstall(log) {
 async function fromPath(source, opts, log) {
   if (!existsSync6(source)) throw new XarchError("PATH_NOT_FOUND", `emulators: ${source} does not exist`, { path: source, hint: "give 'apt', a .deb, a tarball of qemu-* binaries, a set directory or a store directory" });
   let from = source;
-  if (existsSync6(path14.join(source, "sets"))) {
+  if (existsSync6(path15.join(source, "sets"))) {
     const newest = new Store(source).list().at(-1);
     if (!newest) throw new XarchError("SET_NOT_FOUND", `the store ${source} holds no set`, { path: source, hint: "xarch emulators add apt --store DIR" });
     from = new Store(source).setDir(newest.id);
   }
-  const work = mkdtempSync3(path14.join(os7.tmpdir(), "xarch-action-"));
+  const work = mkdtempSync3(path15.join(os7.tmpdir(), "xarch-action-"));
   try {
     const unpacked = await unpackSource(from, work);
     const store = new Store(opts.storeDir);
@@ -4765,7 +4792,7 @@ async function fromPath(source, opts, log) {
     log(`emulator set ${added.manifest.id} (QEMU ${added.manifest.version ?? "?"}, ${added.manifest.files.length} emulators) in ${store.dir}`);
     return store.emulators(added.manifest);
   } finally {
-    rmSync7(work, { recursive: true, force: true });
+    rmSync8(work, { recursive: true, force: true });
   }
 }
 function wantedPlatforms(req, emulators, machine) {

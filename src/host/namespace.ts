@@ -46,12 +46,17 @@ export function shellQuote(s: string): string {
 }
 
 // fd 3 carries "go" from xarch, fd 4 carries the stage's reports to xarch.
-// The first sh runs before its IDs are mapped, so it has no capabilities
-// after its exec; once mapped, a fresh exec of sh gets them (capabilities
-// are recomputed at execve from the now-mapped uid 0). Gaining them clears
-// the parent-death signal unshare --kill-child gave this process (the kernel
-// resets it in commit_creds when capabilities grow), so setpriv sets it again.
-const DEFERRED_BOOT = 'echo ready >&4; read go <&3 || exit 125; s=$1; shift; exec setpriv --pdeathsig KILL sh -c "$s" "$@"';
+// The stage is exec'd before its IDs are mapped, so it has no capabilities
+// of its own, and it never gains any: it does not re-exec itself. What it
+// does as a shell needs none (it owns the tmpfs files it writes and the
+// private instance's register file once uid 0 is mapped to its user); the
+// programs it starts (mount, unshare --root) are exec'd as uid 0 of the
+// namespace after the mapping and get the namespace's full set there. So
+// the parent-death signal unshare --kill-child gave the stage stays: the
+// kernel clears it only when an exec raises credentials (commit_creds), and
+// there is no window where the stage runs without it (the setpriv re-exec
+// this replaced had one, and cost two execs of the start).
+const DEFERRED_BOOT = 'echo ready >&4; read go <&3 || exit 125';
 
 /** The argv that starts `spec.script` in new namespaces. */
 export function namespaceArgv(spec: LaunchSpec): string[] {
@@ -65,8 +70,9 @@ export function namespaceArgv(spec: LaunchSpec): string[] {
   argv.push('--mount');
   if (spec.pid) argv.push('--pid');
   argv.push('--fork', '--kill-child', 'sh', '-c');
-  if (spec.ids === 'deferred') argv.push(DEFERRED_BOOT, spec.args[0] ?? 'xarch-stage', spec.script, ...spec.args);
-  else argv.push(spec.script, ...spec.args);
+  // dash runs a -c string one command at a time, so the boot's `read go`
+  // waits before the rest of the script does anything.
+  argv.push(spec.ids === 'deferred' ? `${DEFERRED_BOOT}\n${spec.script}` : spec.script, ...spec.args);
   return argv;
 }
 
@@ -90,11 +96,22 @@ export function stagePrelude(): string {
   return `fail() { if [ "$XARCH_REPORT" = fd ]; then echo "$*" >&4; else case $1 in ${messages} *) m=$1;; esac; shift; echo "xarch: $m\${1:+: $*}" >&2; fi; exit 125; }`;
 }
 
-/** Stage lines that mount a private binfmt_misc instance at the shell word `dirWord` and register `registerLines` (rendered by the core codec). */
-export function binfmtStage(dirWord: string, registerLines: readonly string[]): string {
+/**
+ * Stage lines that mount a private binfmt_misc instance at the shell word
+ * `dirWord` and register `registerLines` (rendered by the core codec). The
+ * `meanwhile` lines run while that mount does (a background job: one fork
+ * and exec off the stage's path); registration waits for it, so nothing is
+ * ever written to a register file that is not the private instance's.
+ */
+export function binfmtStage(dirWord: string, registerLines: readonly string[] | 'sent', meanwhile: readonly string[] = []): string {
   const d = dirWord;
-  const lines = [`mount -t binfmt_misc binfmt_misc ${d} 2>/dev/null || fail binfmt`];
-  for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
+  const mount = `mount -t binfmt_misc binfmt_misc ${d} 2>/dev/null`;
+  const lines = meanwhile.length ? [`${mount} & binfmt_mount=$!`, ...meanwhile, 'wait $binfmt_mount || fail binfmt'] : [`${mount} || fail binfmt`];
+  if (registerLines === 'sent') {
+    // The lines xarch sends after "go" (StageChannel.send), one a line, to
+    // EOF: dash's read takes a byte a call, a few hundred bytes here.
+    lines.push(`while IFS= read -r rule <&3; do printf '%s' "$rule" > ${d}/register || { n=\${rule#:}; fail register "\${n%%:*}"; }; done`);
+  } else for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
   return lines.join('\n');
 }
 
@@ -165,6 +182,18 @@ export function writeIdMaps(pid: number, map: IdMap, callerUid = process.getuid?
 export interface StageChannel {
   /** True once the stage has reported that the command starts. */
   running(): boolean;
+  /** The register lines that go to the stage after "go" (a stage made with binfmtStage(..., 'sent')); "go" waits for them. */
+  send(registerLines: readonly string[]): void;
+  /**
+   * The session ends before its command started: close the stage's fd 3 so
+   * that a stage waiting there exits, and map nothing more. util-linux 2.38
+   * unshare sets --kill-child's parent-death signal in its child after
+   * fork(), not checking the parent is still there (2.39 does, with a
+   * pidfd): a launcher killed in between leaves its stage alive, and that
+   * stage held the report pipe open while it waited for "go" from an xarch
+   * that waited for the pipe to close.
+   */
+  abort(): void;
   /** Why the session never started, when it did not. */
   failure(): XarchError | undefined;
 }
@@ -172,16 +201,36 @@ export interface StageChannel {
 /**
  * Talk to a stage launched with `ids: 'deferred'` and XARCH_REPORT=fd on
  * pipes 3 (to the stage) and 4 (from it): map IDs when it is ready, note
- * when the command starts, turn a `fail` line into an XarchError.
+ * when the command starts (and call `onStarted`), turn a `fail` line into
+ * an XarchError.
  */
-export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string): StageChannel {
+export function openStageChannel(child: ChildProcess, map: IdMap | null, release: string, onStarted?: () => void): StageChannel {
   const go = child.stdio[3] as Writable;
   const reports = child.stdio[4] as Readable;
   let running = false;
   let ready = false;
+  let aborted = false;
+  let lines: readonly string[] | undefined;
+  let sent = false;
   let failure: XarchError | undefined;
   let buffer = '';
   go.on('error', () => {});
+  const abort = () => {
+    aborted = true;
+    go.destroy();
+  };
+  const sendGo = () => {
+    if (!ready || !lines || sent || aborted) return;
+    sent = true;
+    try {
+      if (map) writeIdMaps(child.pid!, map);
+      go.end(['go', ...lines, ''].join('\n'));
+    } catch (e) {
+      failure = e as XarchError;
+      abort();
+      child.kill('SIGKILL');
+    }
+  };
   reports.setEncoding('utf8');
   reports.on('data', (chunk: string) => {
     buffer += chunk;
@@ -191,21 +240,22 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
       buffer = buffer.slice(nl + 1);
       if (line === 'ready') {
         ready = true;
-        try {
-          if (map) writeIdMaps(child.pid!, map);
-          go.end('go\n');
-        } catch (e) {
-          failure = e as XarchError;
-          child.kill('SIGKILL');
-        }
-      } else if (line === 'started') running = true;
+        sendGo();
+      } else if (line === 'started') {
+        running = true;
+        onStarted?.();
+      }
       else if (!failure) failure = stageError(line, release);
     }
   });
   reports.on('end', () => {
-    if (map && !ready && !failure) failure = namespaceUnavailable('unshare failed');
+    if (map && !ready && !failure && !aborted) failure = namespaceUnavailable('unshare failed');
   });
-  return { running: () => running, failure: () => failure };
+  const send = (registerLines: readonly string[]) => {
+    lines = registerLines;
+    sendGo();
+  };
+  return { running: () => running, failure: () => failure, abort, send };
 }
 
 export interface SandboxOptions {

@@ -19,6 +19,7 @@ import { guardTerminalMode } from '../host/terminal.js';
 import type { PreparedRoot } from './roots.js';
 import type { Progress } from '../core/progress.js';
 import { mergedRoot, stageScript, type Bind, type Layer, type MountPoints } from './stage.js';
+import { parseBind, readOr, userIds } from './inroot.js';
 import { planIdMap, type IdPlan } from './idmap.js';
 import { sweepSessionTemps } from './temp.js';
 import os from 'node:os';
@@ -68,7 +69,14 @@ export interface SessionRequest {
   cpu?: string;
 }
 
-export interface SessionPlan {
+/** The handlers a session registers: the part of planning that runSession does while the namespace chain starts. */
+export interface SessionHandlers {
+  targets: string[];
+  /** Register lines for the private instance (empty with --global). */
+  rules: string[];
+}
+
+export interface SessionPlan extends SessionHandlers {
   root: string;
   /** Extracted from a tar: removed when the session ends. */
   temporary: boolean;
@@ -76,9 +84,6 @@ export interface SessionPlan {
   cached?: boolean;
   /** What the root lacks for this user (a copied tree's unreadable files). */
   rootNote?: string;
-  targets: string[];
-  /** Register lines for the private instance (empty with --global). */
-  rules: string[];
   argv: string[];
   env: Record<string, string>;
   command: string[];
@@ -93,6 +98,14 @@ export interface SessionPlan {
   release: string;
 }
 
+/**
+ * A plan but for its handlers, which `handlers()` finds (detection and the
+ * emulator lookup): runSession calls it just after the spawn, so that work
+ * overlaps the chain's first execs, and the stage reads the register lines
+ * from fd 3 with "go" (stage.ts, host/namespace.ts).
+ */
+export type PreparedSession = Omit<SessionPlan, keyof SessionHandlers> & { handlers: () => SessionHandlers };
+
 export { detectArchitectures };
 
 const TOOL_DIRS = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'];
@@ -102,55 +115,19 @@ function hostTool(name: string): string {
   return TOOL_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? name;
 }
 
-function readOr(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 /** This process's IDs and subordinate ranges, for planIdMap. */
 export function hostIdFacts(): Parameters<typeof planIdMap>[0] {
+  const uid = process.geteuid?.() ?? 0;
+  // Root keeps every ID as it is (planIdMap): its name, ranges and the
+  // helpers do not matter, and looking them up was a tenth of planning.
+  if (uid === 0) return { uid, gid: process.getegid?.() ?? 0, user: 'root', helpers: false };
   const info = os.userInfo();
   return {
     uid: info.uid, gid: info.gid, user: info.username,
     subuid: readOr('/etc/subuid'), subgid: readOr('/etc/subgid'),
     helpers: existsSync(hostTool('newuidmap')) && existsSync(hostTool('newgidmap')),
   };
-}
-
-/** Parse --bind SRC[:DST][:ro|rw] against the lower root. */
-export function parseBind(spec: string, lower: string): Bind {
-  const parts = spec.split(':');
-  let readOnly = false;
-  if (parts.length > 1 && (parts.at(-1) === 'ro' || parts.at(-1) === 'rw')) readOnly = parts.pop() === 'ro';
-  if (parts.length > 2 || !parts[0]) {
-    throw new XarchError('USAGE', `--bind ${spec}: expected SRC[:DST][:ro]`, { hint: 'for example --bind ./debs:/debs:ro' });
-  }
-  const source = path.resolve(parts[0]);
-  let st;
-  try {
-    st = statSync(source);
-  } catch {
-    throw new XarchError('PATH_NOT_FOUND', `--bind ${spec}: ${source} does not exist`, { path: source, hint: 'give --bind SRC[:DST][:ro] with an existing host path SRC' });
-  }
-  const dst = path.posix.normalize(parts[1] ?? source);
-  if (!dst.startsWith('/')) throw new XarchError('USAGE', `--bind ${spec}: the destination must be an absolute path inside the root`, { hint: 'for example --bind ./debs:/debs' });
-  return { source, target: inRootPath(lower, dst), readOnly, directory: st.isDirectory() };
-}
-
-/**
- * `p` with the root's own symlinks resolved as far as it exists, so a mount
- * point made inside the root can never follow an absolute link out to the host.
- */
-function inRootPath(root: string, p: string): string {
-  const parts = p.split('/').filter(Boolean);
-  for (let i = parts.length; i > 0; i--) {
-    const hit = resolveInRoot(root, '/' + parts.slice(0, i).join('/'));
-    if (hit) return path.posix.join('/', path.relative(root, hit), ...parts.slice(i)) || '/';
-  }
-  return '/' + parts.join('/');
 }
 
 function sessionEnv(req: SessionRequest): Record<string, string> {
@@ -171,13 +148,19 @@ function sessionEnv(req: SessionRequest): Record<string, string> {
   return env;
 }
 
-/**
- * The session's plan. Tar and image roots are unpacked once into the roots
- * cache (session/roots.ts) and used read-only under an overlay (ephemeral
- * unless --overlay is given); an image's config supplies the defaults.
- */
+/** The session's whole plan (prepareSession with its handlers found). */
 export async function planSession(req: SessionRequest): Promise<SessionPlan> {
-  sweepSessionTemps();
+  const { handlers, ...plan } = await prepareSession(req);
+  return { ...plan, ...handlers() };
+}
+
+/**
+ * The session's plan, its handlers left to find. Tar and image roots are
+ * unpacked once into the roots cache (session/roots.ts) and used read-only
+ * under an overlay (ephemeral unless --overlay is given); an image's config
+ * supplies the defaults.
+ */
+export async function prepareSession(req: SessionRequest): Promise<PreparedSession> {
   try {
     statSync(req.rootfs);
   } catch {
@@ -231,82 +214,60 @@ function inPlaceRoot(spec: string, writable: boolean): boolean {
   }
 }
 
-function planWith(req: SessionRequest, lower: string): SessionPlan {
+function planWith(req: SessionRequest, root: string): PreparedSession {
   const machine = req.machine ?? os.machine();
   const release = req.kernelRelease ?? os.release();
-  const root = lower;
-  const temporary = false;
-  try {
-    const command = req.command.length ? req.command : ['/bin/sh'];
-    if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
-      throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
-    }
-    const targets = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
-    const rules: string[] = [];
-    if (!req.global) {
-      if (!kernelAtLeast(release, 6, 7)) {
-        throw new XarchError('KERNEL_TOO_OLD', `rootless sessions need Linux 6.7 or later (private binfmt_misc instances); this is ${release}`, {
-          hint: 'as root, register handlers with xarch install and use xarch shell --global',
-        });
-      }
-      const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
-      for (const t of targets) {
-        const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
-        if (!e) {
-          throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
-        }
-        if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
-        let flags = defaultFlags(e, false, release);
-        if (!flags.includes('F')) flags += 'F';
-        rules.push(renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags })));
-      }
-    }
-    let layer: Layer = { kind: 'none' };
-    let overlayDir: string | undefined;
-    if (req.overlay) {
-      overlayDir = path.resolve(req.overlay);
-      layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
-    } else if (req.ephemeral) layer = { kind: 'ephemeral' };
-    const workdir = req.workdir ?? '/';
-    if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
-    const binds = (req.binds ?? []).map((b) => parseBind(b, root));
-    const terminal = !!req.terminal;
-    const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
-    const script = stageScript({
-      rules: req.global ? null : rules, lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
-      tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
-    }, command);
-    const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
-    const plan: SessionPlan = {
-      root, temporary, targets: targets.map((t) => t.name), rules, argv, env: sessionEnv(req), command,
-      layer, binds, workdir, terminal, ids, release,
-    };
-    if (overlayDir) plan.overlayDir = overlayDir;
-    return plan;
-  } catch (e) {
-    if (temporary) rmSync(root, { recursive: true, force: true });
-    throw e;
+  const command = req.command.length ? req.command : ['/bin/sh'];
+  if (!req.command.length && !resolveInRoot(root, '/bin/sh')) {
+    throw new XarchError('PATH_NOT_FOUND', `${req.rootfs} has no /bin/sh to start`, { path: req.rootfs, hint: 'name the command to run after --' });
   }
+  const named = req.arch?.length ? req.arch.map((a) => resolveTarget(a).target) : undefined;
+  if (!req.global && !kernelAtLeast(release, 6, 7)) {
+    throw new XarchError('KERNEL_TOO_OLD', `rootless sessions need Linux 6.7 or later (private binfmt_misc instances); this is ${release}`, {
+      hint: 'as root, register handlers with xarch install and use xarch shell --global',
+    });
+  }
+  const handlers = (): SessionHandlers => {
+    const targets = named ?? detectArchitecturesCached(root, defaultCacheDir(req.env ?? process.env), machine);
+    return { targets: targets.map((t) => t.name), rules: req.global ? [] : handlerRules(req, targets, release) };
+  };
+  let layer: Layer = { kind: 'none' };
+  let overlayDir: string | undefined;
+  if (req.overlay) {
+    overlayDir = path.resolve(req.overlay);
+    layer = { kind: 'overlay', upper: path.join(overlayDir, 'upper'), work: path.join(overlayDir, 'work') };
+  } else if (req.ephemeral) layer = { kind: 'ephemeral' };
+  const workdir = req.workdir ?? '/';
+  if (!workdir.startsWith('/')) throw new XarchError('USAGE', `--workdir ${workdir}: expected an absolute path inside the root`, { hint: 'for example --workdir /root' });
+  const binds = (req.binds ?? []).map((b) => parseBind(b, root));
+  const terminal = !!req.terminal;
+  const ids = req.global ? null : planIdMap(req.ids ?? hostIdFacts());
+  const script = stageScript({
+    rules: req.global ? null : 'sent', lower: root, layer, binds, workdir, terminal, mountPoints: mountPointsOf(root), ...(req.user ? { user: userIds(root, req.user) } : {}),
+    tools: { unshare: hostTool('unshare'), setsid: hostTool('setsid'), script: hostTool('script'), env: hostTool('env') },
+  }, command);
+  const argv = namespaceArgv({ ids: req.global ? 'none' : 'deferred', pid: true, dieWithParent: true, script, args: ['xarch-shell'] });
+  const plan: PreparedSession = {
+    root, temporary: false, argv, env: sessionEnv(req), command,
+    layer, binds, workdir, terminal, ids, release, handlers,
+  };
+  if (overlayDir) plan.overlayDir = overlayDir;
+  return plan;
 }
 
-/** An image's User (name, uid, name:group, uid:gid) as numeric IDs, looked up in the root's /etc/passwd and /etc/group. */
-function userIds(root: string, user: string): { uid: number; gid: number } {
-  const [u = '', g] = user.split(':');
-  const lookup = (file: string, name: string, field: number): number | undefined => {
-    if (/^\d+$/.test(name)) return Number(name);
-    const f = resolveInRoot(root, file);
-    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[0] === name) : undefined;
-    return line ? Number(line.split(':')[field]) : undefined;
-  };
-  const uid = lookup('/etc/passwd', u, 2);
-  if (uid === undefined) throw new XarchError('CONFIG_INVALID', `the image's user ${user} is not in its /etc/passwd`, { hint: 'run as another user is not possible here; name a command after --' });
-  const primary = (() => {
-    const f = resolveInRoot(root, '/etc/passwd');
-    const line = f ? readOr(f)?.split('\n').find((l) => l.split(':')[2] === String(uid)) : undefined;
-    return line ? Number(line.split(':')[3]) : 0;
-  })();
-  const gid = g === undefined ? primary : lookup('/etc/group', g, 2) ?? 0;
-  return { uid, gid };
+/** The register lines of a rootless session: each target's best static emulator, pinned with F. */
+function handlerRules(req: SessionRequest, targets: readonly Target[], release: string): string[] {
+  const emulators = req.emulators ?? findEmulators({ path: req.env?.PATH ?? process.env.PATH ?? '', cpus: new Set(targets.map((t) => t.cpu)) });
+  return targets.map((t) => {
+    const e: Emulator | undefined = bestEmulator(t.name, emulators.filter((x) => x.static));
+    if (!e) {
+      throw new XarchError('EMULATOR_NOT_FOUND', `no static emulator for ${t.name}, which ${req.rootfs} contains (a dynamic one cannot start inside the root)`, { hint: emulatorHint() });
+    }
+    if (req.cpu) checkCpuModel(e.via ?? e.path, req.cpu, t.name);
+    let flags = defaultFlags(e, false, release);
+    if (!flags.includes('F')) flags += 'F';
+    return renderRegister(ruleFromTarget(t, { name: `xarch-${t.name}`, interpreter: e.path, flags }));
+  });
 }
 
 /** Host PIDs of the children of `pid`. */
@@ -328,7 +289,7 @@ function commandPid(unshare: number, terminal: boolean): number | undefined {
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /** Run the session with inherited stdio; resolves to CMD's status (128+signal when killed). */
-export async function runSession(plan: SessionPlan, global: boolean): Promise<number> {
+export async function runSession(plan: SessionPlan | PreparedSession, global: boolean): Promise<number> {
   if (global && process.getuid?.() !== 0) {
     throw new XarchError('PERMISSION_DENIED', '--global sessions need root (chroot with the host\'s handlers)', { hint: 'drop --global to run rootless in a private binfmt_misc instance (Linux 6.7+)' });
   }
@@ -351,16 +312,37 @@ export async function runSession(plan: SessionPlan, global: boolean): Promise<nu
       } catch { /* gone meanwhile: end the session below */ }
     }
     endedBy ??= sig;
+    channel?.abort();
     child.kill('SIGKILL');
+  };
+  // Temporary directories of killed sessions are swept once the command
+  // runs, when xarch has nothing else to do (or at the end, if it never ran).
+  let swept = false;
+  const sweep = () => {
+    if (!swept) sweepSessionTemps();
+    swept = true;
   };
   const status = await spawnWithRelay(plan.argv, {
     env: { ...plan.env, XARCH_REPORT: 'fd' },
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
     relay: RELAYED,
     deliver,
-    started: (child) => { channel = openStageChannel(child, plan.ids?.map ?? null, plan.release); },
+    started: (child) => {
+      const stage = channel = openStageChannel(child, plan.ids?.map ?? null, plan.release, sweep);
+      // From here on the chain boots on another core, so what is left of
+      // planning costs the start nothing until the stage is ready.
+      if (!global) {
+        try {
+          stage.send('handlers' in plan ? plan.handlers().rules : plan.rules);
+        } catch (e) {
+          stage.abort();
+          throw e;
+        }
+      }
+    },
     startError: launcherMissing,
     cleanup: () => {
+      sweep();
       terminal?.release();
       if (plan.temporary) rmSync(plan.root, { recursive: true, force: true });
     },

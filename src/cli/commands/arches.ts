@@ -5,7 +5,7 @@ import { defineCommand, parseCommand } from '../options.js';
 import { TARGETS, emulatorName, isHostTarget, resolveTarget, type NameScheme, type Resolved, type Target } from '../../core/arch.js';
 import { isXarchError } from '../../core/errors.js';
 import { byteString, displayBytes } from '../../core/bytes.js';
-import { findEmulators } from '../../emulators/discover.js';
+import { installedTargets } from '../../emulators/discover.js';
 
 export const command = defineCommand({
   name: 'arches',
@@ -45,7 +45,7 @@ function resolvedLine(r: Resolved, machine: string, installed: Set<string>): Rec
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(command, argv);
   const machine = os.machine();
-  const installed = new Set(findEmulators({ path: io.env.PATH ?? '' }).map((e) => e.target));
+  const installed = installedTargets({ path: io.env.PATH ?? '' });
 
   if (positionals.length) {
     let failed = 0;
