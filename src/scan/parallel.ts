@@ -86,7 +86,7 @@ function cpuTimes(): { machine: number; own: number; at: number } | null {
  * and collector threads) nor other work used since `since`. A worker on a
  * core that other work keeps busy only takes turns with this thread and that
  * work (measured here, with another core's worth of other work: two walkers
- * took 1.38x the time of one on /usr), so the default starts no more
+ * took 1.35x the time of one on /usr), so the default starts no more
  * workers than there are idle cores. /proc/stat counts in 10 ms ticks: over
  * the 50 ms of the first entries, enough to tell a busy core from an idle
  * one, not more.
@@ -102,7 +102,7 @@ function idleCores(since: ReturnType<typeof cpuTimes>, cores: number): number {
 export async function scanTreeParallel(root: string, opts: ParallelTreeOptions = {}): Promise<ScanReport> {
   let jobs = resolveJobs(opts.jobs);
   if (jobs === 1) return scanTree(root, opts);
-  const ticks = opts.jobs === undefined ? cpuTimes() : null;
+  const before = opts.jobs === undefined ? cpuTimes() : null;
   const start = process.hrtime.bigint();
   let files = 0;
   const count = (n: number) => {
@@ -115,7 +115,7 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
   if (!first.rest.length) return treeReport(root, [first.part], opts, start);
   const queue: Slot[] = first.rest.map((dir) => ({ dir }));
   const top: Slot = { dir: root, parts: [first.part, ...queue] };
-  if (ticks) jobs = Math.min(jobs, 1 + Math.round(idleCores(ticks, jobs)));
+  if (before) jobs = Math.min(jobs, 1 + Math.round(idleCores(before, jobs)));
   await walkOnWorkers(walker, root, queue, jobs, count);
   return treeReport(root, inWalkOrder(top), opts, start);
 }
