@@ -1623,6 +1623,7 @@ function withOpen(file, fn, opts, refuse) {
 function withFile(file, fn, opts = {}) {
   return withOpen(file, fn, opts, refuseNonRegular);
 }
+var SEEN_FLAGS = OPEN_FLAGS | constants.O_NOFOLLOW;
 function readHead(file, length) {
   return withFile(file, (read) => read(0, length));
 }
@@ -1755,15 +1756,30 @@ function isExecutableFile(p) {
   }
 }
 function findEmulators(opts = {}) {
-  const root = opts.root ?? "";
   const release = opts.kernelRelease ?? os.release();
+  const out = [];
+  const linkage = /* @__PURE__ */ new Map();
+  for (const { cpu, wrapper, path: p, real } of emulatorFiles(opts)) {
+    const isStatic = linkage.get(real) ?? elfIsStatic(real);
+    linkage.set(real, isStatic);
+    if (isStatic === null) continue;
+    const kind = wrapper ? "wrapper" : isStatic ? "static" : "dynamic";
+    const version = opts.versions ? emulatorVersion(real) : null;
+    for (const t of BY_CPU.get(cpu)) {
+      const e = { target: t.name, cpu, path: p, kind, static: isStatic, version, preserveArgv0: honoursP(kind, version, release) };
+      if (wrapper) e.via = real;
+      out.push(e);
+    }
+  }
+  return out;
+}
+function* emulatorFiles(opts) {
+  const root = opts.root ?? "";
   const pathDirs = (opts.path ?? process.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"));
   const dirs = [...opts.extraDirs ?? [], ...opts.dirs ?? DEFAULT_EMULATOR_DIRS, ...pathDirs];
   const seenDirs = /* @__PURE__ */ new Set();
   const seenReal = /* @__PURE__ */ new Set();
-  const out = [];
   const wanted = opts.cpus && candidateNames(opts.cpus);
-  const linkage = /* @__PURE__ */ new Map();
   for (const d of dirs) {
     const dir = root ? path3.join(root, d) : d;
     let realDir;
@@ -1788,19 +1804,9 @@ function findEmulators(opts = {}) {
       const key = (parsed.wrapper ? "W:" : "E:") + (parsed.wrapper ? p : real);
       if (seenReal.has(key)) continue;
       seenReal.add(key);
-      const isStatic = linkage.get(real) ?? elfIsStatic(real);
-      linkage.set(real, isStatic);
-      if (isStatic === null) continue;
-      const kind = parsed.wrapper ? "wrapper" : isStatic ? "static" : "dynamic";
-      const version = opts.versions ? emulatorVersion(real) : null;
-      for (const t of BY_CPU.get(parsed.cpu)) {
-        const e = { target: t.name, cpu: parsed.cpu, path: p, kind, static: isStatic, version, preserveArgv0: honoursP(kind, version, release) };
-        if (parsed.wrapper) e.via = real;
-        out.push(e);
-      }
+      yield { cpu: parsed.cpu, wrapper: parsed.wrapper, path: p, real };
     }
   }
-  return out;
 }
 
 // src/emulators/manifest.ts
@@ -2156,7 +2162,7 @@ function parseInputs(env) {
 }
 
 // src/action/setup.ts
-import { existsSync as existsSync6, mkdtempSync as mkdtempSync3, rmSync as rmSync8 } from "node:fs";
+import { existsSync as existsSync6, mkdtempSync as mkdtempSync4, rmSync as rmSync9 } from "node:fs";
 import { spawnSync as spawnSync6 } from "node:child_process";
 import os7 from "node:os";
 import path15 from "node:path";
@@ -2627,11 +2633,11 @@ import {
   existsSync as existsSync3,
   lstatSync as lstatSync4,
   mkdirSync as mkdirSync4,
-  mkdtempSync,
+  mkdtempSync as mkdtempSync2,
   readdirSync as readdirSync5,
   readFileSync as readFileSync6,
   renameSync as renameSync3,
-  rmSync as rmSync4,
+  rmSync as rmSync5,
   statSync as statSync5,
   writeFileSync
 } from "node:fs";
@@ -2786,45 +2792,166 @@ function selectImage(refs, platform, where) {
 }
 
 // src/host/tar.ts
-import { spawn } from "node:child_process";
-import { closeSync as closeSync5, createReadStream, openSync as openSync5, readFileSync as readFileSync5 } from "node:fs";
 import path6 from "node:path";
+
+// src/host/decompress.ts
+import { spawn } from "node:child_process";
+import { closeSync as closeSync5, createReadStream, mkdtempSync, openSync as openSync5, readFileSync as readFileSync5, rmSync as rmSync3 } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { Readable, Transform } from "node:stream";
+function detectCompression(head) {
+  if (head[0] === 31 && head[1] === 139) return "gzip";
+  if (head[0] === 40 && head[1] === 181 && head[2] === 47 && head[3] === 253) return "zstd";
+  if (head[0] === 253 && head[1] === 55 && head[2] === 122 && head[3] === 88) return "xz";
+  if (head[0] === 66 && head[1] === 90 && head[2] === 104) return "bzip2";
+  return "none";
+}
+var TOOLS = { zstd: "zstd", xz: "xz-utils", bzip2: "bzip2" };
+var READ_BUFFER = 1 << 20;
+function fdPosition(fd) {
+  try {
+    return Number(/^pos:\s*(\d+)/m.exec(readFileSync5(`/proc/self/fdinfo/${fd}`, "latin1"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+function toolOf(compression) {
+  return compression === "none" || compression === "gzip" ? null : compression;
+}
+function toolInput(file, range, tap) {
+  if (!range && !tap) {
+    let fd;
+    try {
+      fd = openSync5(file, "r");
+    } catch (e) {
+      throw fromSystemError(e, file, "archive");
+    }
+    let closed = false;
+    return {
+      stdin: fd,
+      consumed: () => closed ? 0 : fdPosition(fd),
+      attach: (child) => child.on("close", () => {
+        closed = true;
+        closeSync5(fd);
+      })
+    };
+  }
+  const { raw, consumed } = rawStream(file, range, tap);
+  return {
+    stdin: "pipe",
+    consumed,
+    attach: (child) => {
+      raw.pipe(child.stdin);
+      child.stdin.on("error", () => {
+      });
+    }
+  };
+}
+function rawStream(file, range, tap) {
+  const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
+  const raw = tap ? source.pipe(new Transform({ transform(chunk, _enc, cb) {
+    tap(chunk);
+    cb(null, chunk);
+  } })) : source;
+  if (tap) source.on("error", (e) => raw.destroy(e));
+  return { raw, consumed: () => source.bytesRead };
+}
+function runTool(tool, file, input, stdout) {
+  const child = spawn(tool, ["-dc"], { stdio: [input.stdin, stdout, "pipe"] });
+  input.attach(child);
+  let err = "";
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const done = new Promise((resolve, reject) => {
+    child.on("error", (e) => reject(new XarchError("ARCHIVE_INVALID", `cannot run ${tool} to decompress ${file}: ${e.message}`, { path: file, hint: `apt-get install ${TOOLS[tool]}` })));
+    child.on("close", (code) => code === 0 ? resolve() : reject(new XarchError("ARCHIVE_INVALID", `${tool} could not decompress ${file}: ${err.trim().split("\n")[0]}`, { path: file })));
+  });
+  return { child, done };
+}
+function openDecompressed(file, compression, range, tap) {
+  if (range && range.end <= range.start) return { stream: Readable.from([]), done: Promise.resolve(), consumed: () => 0 };
+  const tool = toolOf(compression);
+  if (!tool) {
+    const { raw, consumed } = rawStream(file, range, tap);
+    return { stream: compression === "gzip" ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw, done: Promise.resolve(), consumed };
+  }
+  const input = toolInput(file, range, tap);
+  const { child, done } = runTool(tool, file, input, "pipe");
+  return { stream: child.stdout, done, consumed: input.consumed };
+}
+function openTar(file, range, tap) {
+  let head;
+  try {
+    head = readRange(file, range?.start ?? 0, 8);
+  } catch (e) {
+    throw fromSystemError(e, file, "archive");
+  }
+  return openDecompressed(file, detectCompression(head), range, tap);
+}
+function feedAll(stream, sink) {
+  return new Promise((resolve, reject) => {
+    stream.on("data", (chunk) => {
+      try {
+        sink.feed(chunk);
+      } catch (e) {
+        stream.destroy();
+        reject(e);
+      }
+    });
+    stream.on("error", reject);
+    stream.on("end", () => {
+      try {
+        sink.end();
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+// src/host/tar.ts
 var DEFAULT_PREFIX = 16384;
 var SNIFF = 64;
 var MAX_META = 1 << 20;
 function octal(b, off, len) {
   if (b[off] & 128) {
-    let v = b[off] & 127;
-    for (let i = 1; i < len; i++) v = v * 256 + b[off + i];
-    return v;
+    let v2 = b[off] & 127;
+    for (let i2 = 1; i2 < len; i2++) v2 = v2 * 256 + b[off + i2];
+    return v2;
   }
-  let s = "";
-  for (let i = off; i < off + len; i++) {
+  const end = off + len;
+  let i = off;
+  while (i < end && (b[i] === 0 || b[i] === 32)) i++;
+  const first = i;
+  let v = 0;
+  for (; i < end; i++) {
     const c = b[i];
-    if (c === 0 || c === 32) {
-      if (s) break;
-      else continue;
+    if (c === 0 || c === 32) break;
+    if (c < 48 || c > 55) {
+      let field = "";
+      for (let j = first; j < end && b[j] !== 0 && b[j] !== 32; j++) field += String.fromCharCode(b[j]);
+      throw new XarchError("ARCHIVE_INVALID", `invalid octal field '${field}' in a tar header`, { hint: "the archive is damaged or not a tar file" });
     }
-    s += String.fromCharCode(c);
+    v = v * 8 + (c - 48);
   }
-  if (s && !/^[0-7]+$/.test(s)) throw new XarchError("ARCHIVE_INVALID", `invalid octal field '${s}' in a tar header`, { hint: "the archive is damaged or not a tar file" });
-  return s ? parseInt(s, 8) : 0;
+  return v;
 }
 function cstr(b, off, len) {
   let end = off;
   while (end < off + len && b[end] !== 0) end++;
-  return Buffer.from(b.subarray(off, end)).toString("utf8");
+  return Buffer.from(b.buffer, b.byteOffset + off, end - off).toString("utf8");
 }
-function concat(parts) {
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-function checksumOk(h) {
-  const stored = octal(h, 148, 8);
+var NO_BYTES = new Uint8Array(0);
+function byteSum(h) {
   let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
-  return sum === stored;
+  for (let i = 0; i < 512; i++) sum += h[i];
+  return sum;
+}
+function checksumOk(h, sum) {
+  for (let i = 148; i < 156; i++) sum -= h[i];
+  return sum + 8 * 32 === octal(h, 148, 8);
 }
 var PLAIN_NAME = /^(?:\.\/)?(?!\.{1,2}(?:\/|$))(?:[^/]+(?:\/(?!\.{1,2}(?:\/|$))[^/]+)*)$/;
 function normaliseMemberPath(name) {
@@ -2857,6 +2984,7 @@ var TarParser = class {
   remaining = 0;
   pad = 0;
   nextPad = 0;
+  /** The member being read: its head is copied into one array of its own, grown once when `keep` says so. */
   current = null;
   metaKind = "";
   metaParts = [];
@@ -2886,7 +3014,7 @@ var TarParser = class {
         }
         const need = 512 - this.bufLen;
         const n2 = Math.min(need, chunk.length - pos);
-        this.buf.push(chunk.subarray(pos, pos + n2));
+        this.buf.push(Uint8Array.from(chunk.subarray(pos, pos + n2)));
         this.bufLen += n2;
         pos += n2;
         this.offset += n2;
@@ -2903,17 +3031,22 @@ var TarParser = class {
       if (this.state === "data" && this.current) {
         const c = this.current;
         for (let at = 0; c.headLen < c.prefix && at < part.length; ) {
-          const upTo = c.sniffed ? c.prefix : Math.min(c.prefix, SNIFF);
-          const take = part.subarray(at, at + upTo - c.headLen);
-          c.headParts.push(Uint8Array.from(take));
-          c.headLen += take.length;
-          at += take.length;
+          const upTo = Math.min(c.sniffed ? c.prefix : Math.min(c.prefix, SNIFF), c.size);
+          if (c.head.length < upTo) {
+            const grown = new Uint8Array(upTo);
+            grown.set(c.head.subarray(0, c.headLen));
+            c.head = grown;
+          }
+          const take = Math.min(upTo - c.headLen, part.length - at);
+          c.head.set(part.subarray(at, at + take), c.headLen);
+          c.headLen += take;
+          at += take;
           if (!c.sniffed && c.headLen >= Math.min(SNIFF, c.size)) {
             c.sniffed = true;
-            if (!this.keep(concat(c.headParts))) c.prefix = c.headLen;
+            if (!this.keep(c.head.subarray(0, c.headLen))) c.prefix = c.headLen;
           }
           if (c.headLen === this.prefix && this.later && c.size > this.prefix) {
-            c.want = this.later(concat(c.headParts));
+            c.want = this.later(c.head.subarray(0, c.headLen));
             c.extraParts = [];
           }
         }
@@ -2935,12 +3068,13 @@ var TarParser = class {
     }
   }
   header(h) {
-    if (h.every((x) => x === 0)) {
+    const sum = byteSum(h);
+    if (sum === 0) {
       if (++this.zeroBlocks >= 2) this.state = "done";
       return;
     }
     this.zeroBlocks = 0;
-    if (!checksumOk(h)) throw new XarchError("ARCHIVE_INVALID", `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: "the archive is damaged, truncated or not a tar file" });
+    if (!checksumOk(h, sum)) throw new XarchError("ARCHIVE_INVALID", `bad tar header checksum at byte ${this.offset - 512}`, { offset: this.offset - 512, hint: "the archive is damaged, truncated or not a tar file" });
     let size = octal(h, 124, 12);
     const flag = String.fromCharCode(h[156]);
     const isMeta = flag === "x" || flag === "g" || flag === "L" || flag === "K";
@@ -2973,7 +3107,7 @@ var TarParser = class {
       uid: pax.uid ?? octal(h, 108, 8),
       gid: pax.gid ?? octal(h, 116, 8),
       mtime: pax.mtime ?? octal(h, 136, 12),
-      headParts: [],
+      head: NO_BYTES,
       headLen: 0,
       prefix: this.prefix,
       sniffed: !this.keep,
@@ -2986,7 +3120,7 @@ var TarParser = class {
     this.remaining = size;
     this.state = "data";
     if (this.body) {
-      const { headParts: _p, headLen: _l, prefix: _x, sniffed: _s, pos: _o, ...header2 } = this.current;
+      const { head: _h, headLen: _l, prefix: _x, sniffed: _s, pos: _o, ...header2 } = this.current;
       this.body.begin(header2);
     }
     if (size === 0) this.finishEntry();
@@ -3018,7 +3152,7 @@ var TarParser = class {
     this.current = null;
     this.state = "header";
     this.body?.end();
-    const head = concat(c.headParts);
+    const head = c.head.length === c.headLen ? c.head : c.head.subarray(0, c.headLen);
     const m = { path: c.path, type: c.type, size: c.size, linkname: c.linkname, mode: c.mode, uid: c.uid, gid: c.gid, mtime: c.mtime, head };
     if (c.unsafeName !== void 0) m.unsafeName = c.unsafeName;
     if (c.want && c.extraParts) m.extra = { offset: c.want.offset, bytes: Buffer.concat(c.extraParts) };
@@ -3030,94 +3164,6 @@ var TarParser = class {
     }
   }
 };
-function detectCompression(head) {
-  if (head[0] === 31 && head[1] === 139) return "gzip";
-  if (head[0] === 40 && head[1] === 181 && head[2] === 47 && head[3] === 253) return "zstd";
-  if (head[0] === 253 && head[1] === 55 && head[2] === 122 && head[3] === 88) return "xz";
-  if (head[0] === 66 && head[1] === 90 && head[2] === 104) return "bzip2";
-  return "none";
-}
-var TOOLS = { zstd: "zstd", xz: "xz-utils", bzip2: "bzip2" };
-function fdPosition(fd) {
-  try {
-    return Number(/^pos:\s*(\d+)/m.exec(readFileSync5(`/proc/self/fdinfo/${fd}`, "latin1"))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-function openDecompressed(file, compression, range, tap) {
-  if (range && range.end <= range.start) return { stream: Readable.from([]), done: Promise.resolve(), consumed: () => 0 };
-  const tool = compression === "none" || compression === "gzip" ? null : compression;
-  let child;
-  let consumed;
-  if (tool && !range && !tap) {
-    let fd;
-    try {
-      fd = openSync5(file, "r");
-    } catch (e) {
-      throw fromSystemError(e, file, "archive");
-    }
-    child = spawn(tool, ["-dc"], { stdio: [fd, "pipe", "pipe"] });
-    let closed = false;
-    child.on("close", () => {
-      closed = true;
-      closeSync5(fd);
-    });
-    consumed = () => closed ? 0 : fdPosition(fd);
-  } else {
-    const source = createReadStream(file, range ? { start: range.start, end: range.end - 1, highWaterMark: 1 << 20 } : { highWaterMark: 1 << 20 });
-    consumed = () => source.bytesRead;
-    const raw = tap ? source.pipe(new Transform({ transform(chunk, _enc, cb) {
-      tap(chunk);
-      cb(null, chunk);
-    } })) : source;
-    if (tap) source.on("error", (e) => raw.destroy(e));
-    if (!tool) return { stream: compression === "gzip" ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw, done: Promise.resolve(), consumed };
-    child = spawn(tool, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
-    raw.pipe(child.stdin);
-    child.stdin.on("error", () => {
-    });
-  }
-  let err = "";
-  child.stderr.on("data", (d) => {
-    err += d;
-  });
-  const done = new Promise((resolve, reject) => {
-    child.on("error", (e) => reject(new XarchError("ARCHIVE_INVALID", `cannot run ${tool} to decompress ${file}: ${e.message}`, { path: file, hint: `apt-get install ${TOOLS[tool]}` })));
-    child.on("close", (code) => code === 0 ? resolve() : reject(new XarchError("ARCHIVE_INVALID", `${tool} could not decompress ${file}: ${err.trim().split("\n")[0]}`, { path: file })));
-  });
-  return { stream: child.stdout, done, consumed };
-}
-function openTar(file, range, tap) {
-  let head;
-  try {
-    head = readRange(file, range?.start ?? 0, 8);
-  } catch (e) {
-    throw fromSystemError(e, file, "archive");
-  }
-  return openDecompressed(file, detectCompression(head), range, tap);
-}
-function feedAll(stream, parser) {
-  return new Promise((resolve, reject) => {
-    stream.on("data", (chunk) => {
-      try {
-        parser.feed(chunk);
-      } catch (e) {
-        stream.destroy();
-        reject(e);
-      }
-    });
-    stream.on("error", reject);
-    stream.on("end", () => {
-      try {
-        parser.end();
-        resolve();
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
 async function readTar(stream, onMember, prefix = DEFAULT_PREFIX, later, body, keep) {
   const p = new TarParser(onMember, prefix, later, body, keep);
   try {
@@ -3142,7 +3188,7 @@ import {
   mkdirSync as mkdirSync3,
   openSync as openSync6,
   readdirSync as readdirSync4,
-  rmSync as rmSync3,
+  rmSync as rmSync4,
   symlinkSync,
   unlinkSync,
   utimesSync,
@@ -3373,7 +3419,7 @@ var Unpacker = class {
    */
   remove(host, st = lstatOrNull(host)) {
     if (!st) return;
-    if (st.isDirectory()) rmSync3(host, { recursive: true, force: true });
+    if (st.isDirectory()) rmSync4(host, { recursive: true, force: true });
     else unlinkSync(host);
     if (st.isDirectory() || st.isSymbolicLink()) this.dirs.clear();
   }
@@ -3634,7 +3680,7 @@ function writeMemo(cacheDir, file, st, m) {
   writeFileAtomic(memoFile(cacheDir, file), Buffer.from(JSON.stringify(memo)), { what: "root digest record" });
 }
 function tempDir(cacheDir) {
-  const d = mkdtempSync(path9.join(cacheDir, `.tmp-${process.pid}-`));
+  const d = mkdtempSync2(path9.join(cacheDir, `.tmp-${process.pid}-`));
   chmodSync3(d, 493);
   return d;
 }
@@ -3646,7 +3692,7 @@ function sweepStale(cacheDir) {
 }
 function removeTree(p) {
   try {
-    rmSync4(p, { recursive: true, force: true });
+    rmSync5(p, { recursive: true, force: true });
   } catch {
     const open = (d) => {
       try {
@@ -3656,7 +3702,7 @@ function removeTree(p) {
       }
     };
     open(p);
-    rmSync4(p, { recursive: true, force: true });
+    rmSync5(p, { recursive: true, force: true });
   }
 }
 function named(e, file) {
@@ -4425,7 +4471,7 @@ async function installTargets(req, opts = {}) {
 }
 
 // src/manage/change.ts
-import { rmSync as rmSync5, rmdirSync } from "node:fs";
+import { rmSync as rmSync6, rmdirSync } from "node:fs";
 import path12 from "node:path";
 
 // src/manage/select.ts
@@ -4533,7 +4579,7 @@ function removeUnusedWrappers(dir, wrapperDir, removed, items) {
     const file = e.rule.interpreter;
     if (!item || !file || !path12.resolve(file).startsWith(inside2) || stillUsed.has(file)) continue;
     try {
-      rmSync5(file, { force: true });
+      rmSync6(file, { force: true });
       item.wrapperRemoved = file;
       rmdirSync(path12.dirname(file));
     } catch {
@@ -4542,7 +4588,7 @@ function removeUnusedWrappers(dir, wrapperDir, removed, items) {
 }
 
 // src/persist/persist.ts
-import { existsSync as existsSync5, readFileSync as readFileSync9, rmSync as rmSync6 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync9, rmSync as rmSync7 } from "node:fs";
 import path13 from "node:path";
 
 // src/formats/format.ts
@@ -4664,7 +4710,7 @@ function removePersisted(name, opts = {}) {
   try {
     if (!existsSync5(file)) return false;
     if (!readFileSync9(file, "latin1").includes(MARK)) return false;
-    rmSync6(file);
+    rmSync7(file);
     return file;
   } catch (e) {
     throw fromSystemError(e, file, "binfmt.d file");
@@ -4672,7 +4718,7 @@ function removePersisted(name, opts = {}) {
 }
 
 // src/verify/verify.ts
-import { chmodSync as chmodSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync3 } from "node:fs";
+import { chmodSync as chmodSync4, mkdtempSync as mkdtempSync3, rmSync as rmSync8, writeFileSync as writeFileSync3 } from "node:fs";
 import { spawnSync as spawnSync5 } from "node:child_process";
 import os6 from "node:os";
 import path14 from "node:path";
@@ -4689,7 +4735,7 @@ function verifyTargets(targets, opts = {}) {
   const machine = opts.machine ?? os6.machine();
   const timeout = opts.timeoutMs ?? 2e4;
   const live = liveState(dir);
-  const tmp = mkdtempSync2(path14.join(os6.tmpdir(), "xarch-verify-"));
+  const tmp = mkdtempSync3(path14.join(os6.tmpdir(), "xarch-verify-"));
   try {
     const helperBytes = buildExecHelper(machine === "arm64" ? "aarch64" : machine);
     let helper = null;
@@ -4700,7 +4746,7 @@ function verifyTargets(targets, opts = {}) {
     }
     return targets.map((name) => verifyOne(name, tmp, helper, live, machine, timeout));
   } finally {
-    rmSync7(tmp, { recursive: true, force: true });
+    rmSync8(tmp, { recursive: true, force: true });
   }
 }
 function verifyOne(name, tmp, helper, live, machine, timeout) {
@@ -4784,7 +4830,7 @@ async function fromPath(source, opts, log) {
     if (!newest) throw new XarchError("SET_NOT_FOUND", `the store ${source} holds no set`, { path: source, hint: "xarch emulators add apt --store DIR" });
     from = new Store(source).setDir(newest.id);
   }
-  const work = mkdtempSync3(path15.join(os7.tmpdir(), "xarch-action-"));
+  const work = mkdtempSync4(path15.join(os7.tmpdir(), "xarch-action-"));
   try {
     const unpacked = await unpackSource(from, work);
     const store = new Store(opts.storeDir);
@@ -4792,7 +4838,7 @@ async function fromPath(source, opts, log) {
     log(`emulator set ${added.manifest.id} (QEMU ${added.manifest.version ?? "?"}, ${added.manifest.files.length} emulators) in ${store.dir}`);
     return store.emulators(added.manifest);
   } finally {
-    rmSync8(work, { recursive: true, force: true });
+    rmSync9(work, { recursive: true, force: true });
   }
 }
 function wantedPlatforms(req, emulators, machine) {
