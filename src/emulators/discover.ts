@@ -204,7 +204,8 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
  */
 export function installedTargets(opts: Omit<FindOptions, 'versions' | 'kernelRelease'> = {}): Set<string> {
   const out = new Set<string>();
-  for (const { cpu, real } of emulatorFiles(opts)) {
+  const known = (cpu: string) => BY_CPU.get(cpu)!.every((t) => out.has(t.name));
+  for (const { cpu, real } of emulatorFiles(opts, known)) {
     let head: Uint8Array;
     try {
       head = readHead(real, 4);
@@ -216,8 +217,8 @@ export function installedTargets(opts: Omit<FindOptions, 'versions' | 'kernelRel
   return out;
 }
 
-/** The emulator files of findEmulators' search, each once, in its order; not yet read. */
-function* emulatorFiles(opts: FindOptions): Generator<{ cpu: string; wrapper: boolean; path: string; real: string }> {
+/** The emulator files of findEmulators' search, each once, in its order; not yet read. `skip`: CPUs not to look at any more. */
+function* emulatorFiles(opts: FindOptions, skip?: (cpu: string) => boolean): Generator<{ cpu: string; wrapper: boolean; path: string; real: string }> {
   const root = opts.root ?? '';
   const pathDirs = (opts.path ?? process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'));
   const dirs = [...(opts.extraDirs ?? []), ...(opts.dirs ?? DEFAULT_EMULATOR_DIRS), ...pathDirs];
@@ -237,7 +238,7 @@ function* emulatorFiles(opts: FindOptions): Generator<{ cpu: string; wrapper: bo
     seenDirs.add(realDir);
     for (const base of wanted ?? listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
-      if (!parsed || (opts.cpus && !opts.cpus.has(parsed.cpu))) continue;
+      if (!parsed || (opts.cpus && !opts.cpus.has(parsed.cpu)) || skip?.(parsed.cpu)) continue;
       const p = path.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real: string;
