@@ -1773,7 +1773,7 @@ function findEmulators(opts = {}) {
   }
   return out;
 }
-function* emulatorFiles(opts) {
+function* emulatorFiles(opts, skip) {
   const root = opts.root ?? "";
   const pathDirs = (opts.path ?? process.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"));
   const dirs = [...opts.extraDirs ?? [], ...opts.dirs ?? DEFAULT_EMULATOR_DIRS, ...pathDirs];
@@ -1792,7 +1792,7 @@ function* emulatorFiles(opts) {
     seenDirs.add(realDir);
     for (const base of wanted ?? listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
-      if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu)) continue;
+      if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu) || skip?.(parsed.cpu)) continue;
       const p = path3.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real;
