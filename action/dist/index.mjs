@@ -1755,15 +1755,30 @@ function isExecutableFile(p) {
   }
 }
 function findEmulators(opts = {}) {
-  const root = opts.root ?? "";
   const release = opts.kernelRelease ?? os.release();
+  const out = [];
+  const linkage = /* @__PURE__ */ new Map();
+  for (const { cpu, wrapper, path: p, real } of emulatorFiles(opts)) {
+    const isStatic = linkage.get(real) ?? elfIsStatic(real);
+    linkage.set(real, isStatic);
+    if (isStatic === null) continue;
+    const kind = wrapper ? "wrapper" : isStatic ? "static" : "dynamic";
+    const version = opts.versions ? emulatorVersion(real) : null;
+    for (const t of BY_CPU.get(cpu)) {
+      const e = { target: t.name, cpu, path: p, kind, static: isStatic, version, preserveArgv0: honoursP(kind, version, release) };
+      if (wrapper) e.via = real;
+      out.push(e);
+    }
+  }
+  return out;
+}
+function* emulatorFiles(opts, skip) {
+  const root = opts.root ?? "";
   const pathDirs = (opts.path ?? process.env.PATH ?? "").split(":").filter((d) => d.startsWith("/"));
   const dirs = [...opts.extraDirs ?? [], ...opts.dirs ?? DEFAULT_EMULATOR_DIRS, ...pathDirs];
   const seenDirs = /* @__PURE__ */ new Set();
   const seenReal = /* @__PURE__ */ new Set();
-  const out = [];
   const wanted = opts.cpus && candidateNames(opts.cpus);
-  const linkage = /* @__PURE__ */ new Map();
   for (const d of dirs) {
     const dir = root ? path3.join(root, d) : d;
     let realDir;
@@ -1776,7 +1791,7 @@ function findEmulators(opts = {}) {
     seenDirs.add(realDir);
     for (const base of wanted ?? listNames(dir).sort()) {
       const parsed = parseEmulatorName(base);
-      if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu)) continue;
+      if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu) || skip?.(parsed.cpu)) continue;
       const p = path3.join(dir, base);
       if (!isExecutableFile(p)) continue;
       let real;
@@ -1788,19 +1803,9 @@ function findEmulators(opts = {}) {
       const key = (parsed.wrapper ? "W:" : "E:") + (parsed.wrapper ? p : real);
       if (seenReal.has(key)) continue;
       seenReal.add(key);
-      const isStatic = linkage.get(real) ?? elfIsStatic(real);
-      linkage.set(real, isStatic);
-      if (isStatic === null) continue;
-      const kind = parsed.wrapper ? "wrapper" : isStatic ? "static" : "dynamic";
-      const version = opts.versions ? emulatorVersion(real) : null;
-      for (const t of BY_CPU.get(parsed.cpu)) {
-        const e = { target: t.name, cpu: parsed.cpu, path: p, kind, static: isStatic, version, preserveArgv0: honoursP(kind, version, release) };
-        if (parsed.wrapper) e.via = real;
-        out.push(e);
-      }
+      yield { cpu: parsed.cpu, wrapper: parsed.wrapper, path: p, real };
     }
   }
-  return out;
 }
 
 // src/emulators/manifest.ts
