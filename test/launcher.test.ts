@@ -49,6 +49,8 @@ test('there is a bundle for every command of the table, and main.cjs holds no co
   // Every command module declares itself with defineCommand; main.cjs must not contain one.
   const text = spawnSync('grep', ['-c', 'defineCommand(', path.join(BUNDLE_DIR, 'main.cjs')], { encoding: 'utf8' }).stdout.trim();
   assert.equal(text, '0', `main.cjs (${main} bytes) contains a command module`);
+  // import() in a vm.Script needs --experimental-vm-modules on Node 20: none may be left in a bundle.
+  for (const name of ['main', ...commandNames()]) assert.doesNotMatch(readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8'), /\bimport\(/, `${name}.cjs has a dynamic import`);
 });
 
 test('start-up: --version and --help read main.cjs only; a command reads its own bundle only; no ESM module is loaded', { skip: needBundles }, () => withDir((dir) => {
