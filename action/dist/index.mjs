@@ -127,16 +127,12 @@ function bytesEqual(a, b) {
 
 // src/core/arch.ts
 function header(elfClass, order, machine) {
-  const cls = elfClass === 64 ? "\\x02" : "\\x01";
-  const data = order === "little" ? "\\x01" : "\\x02";
+  const le = order === "little";
+  const ident = [127, 69, 76, 70, elfClass === 64 ? 2 : 1, le ? 1 : 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const identMask = [255, 255, 255, 255, 255, 255, 255, 0, 0, 255, 255, 255, 255, 255, 255, 255];
   const m0 = machine & 255;
   const m1 = machine >> 8 & 255;
-  const ident = `\\x7fELF${cls}${data}\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00`;
-  const identMask = "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff";
-  if (order === "little") {
-    return { magic: `${ident}\\x02\\x00${escapeHex(Uint8Array.of(m0, m1))}`, mask: `${identMask}\\xfe\\xff\\xff\\xff` };
-  }
-  return { magic: `${ident}\\x00\\x02${escapeHex(Uint8Array.of(m1, m0))}`, mask: `${identMask}\\xff\\xfe\\xff\\xff` };
+  return le ? { magic: [...ident, 2, 0, m0, m1], mask: [...identMask, 254, 255, 255, 255] } : { magic: [...ident, 0, 2, m1, m0], mask: [...identMask, 255, 254, 255, 255] };
 }
 var PAD_20_TO_35 = "\\x00".repeat(16);
 var mipsO32 = (order) => order === "little" ? { magic: PAD_20_TO_35 + "\\x00\\x00\\x00\\x00", mask: PAD_20_TO_35 + "\\x20\\x00\\x00\\x00" } : { magic: PAD_20_TO_35 + "\\x00\\x00\\x00\\x00", mask: PAD_20_TO_35 + "\\x00\\x00\\x00\\x20" };
@@ -474,8 +470,8 @@ var SPECS = [
 ];
 function build(spec) {
   const h = header(spec.elfClass, spec.order, spec.machine);
-  const magic = unescapeHex(h.magic + (spec.extra?.magic ?? ""));
-  const mask = unescapeHex(h.mask + (spec.extra?.mask ?? ""));
+  const magic = Uint8Array.from(spec.extra ? [...h.magic, ...unescapeHex(spec.extra.magic)] : h.magic);
+  const mask = Uint8Array.from(spec.extra ? [...h.mask, ...unescapeHex(spec.extra.mask)] : h.mask);
   return Object.freeze({
     name: spec.name,
     family: spec.family,

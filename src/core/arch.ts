@@ -1,6 +1,6 @@
 // The catalogue of QEMU user-mode targets and every name a user types for
 // them. Pure data and lookups: no IO.
-import { escapeHex, firstMaskedMismatch, unescapeHex } from './bytes.js';
+import { firstMaskedMismatch, unescapeHex } from './bytes.js';
 import { XarchError } from './errors.js';
 
 export type NameScheme = 'qemu' | 'docker' | 'debian' | 'uname' | 'gnu' | 'go';
@@ -54,17 +54,21 @@ export interface Target {
 //   (linux-user/microblaze/target_elf.h elf_check_machine), but one rule can
 //   hold only one. Debian has no microblaze port: tested on a built header.
 // The MIPS rules follow Debian (e_version not compared) rather than upstream.
-function header(elfClass: 32 | 64, order: 'little' | 'big', machine: number): { magic: string; mask: string } {
-  const cls = elfClass === 64 ? '\\x02' : '\\x01';
-  const data = order === 'little' ? '\\x01' : '\\x02';
+/**
+ * The 20 bytes every target compares: e_ident (magic, class, data, version;
+ * OS/ABI and its version left out by the mask), e_type EXEC or DYN (the mask
+ * drops its lowest bit) and e_machine. Built as bytes: the catalogue is made
+ * at start-up of every command.
+ */
+function header(elfClass: 32 | 64, order: 'little' | 'big', machine: number): { magic: number[]; mask: number[] } {
+  const le = order === 'little';
+  const ident = [0x7f, 0x45, 0x4c, 0x46, elfClass === 64 ? 2 : 1, le ? 1 : 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const identMask = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
   const m0 = machine & 0xff;
   const m1 = (machine >> 8) & 0xff;
-  const ident = `\\x7fELF${cls}${data}\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00`;
-  const identMask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff';
-  if (order === 'little') {
-    return { magic: `${ident}\\x02\\x00${escapeHex(Uint8Array.of(m0, m1))}`, mask: `${identMask}\\xfe\\xff\\xff\\xff` };
-  }
-  return { magic: `${ident}\\x00\\x02${escapeHex(Uint8Array.of(m1, m0))}`, mask: `${identMask}\\xff\\xfe\\xff\\xff` };
+  return le
+    ? { magic: [...ident, 0x02, 0x00, m0, m1], mask: [...identMask, 0xfe, 0xff, 0xff, 0xff] }
+    : { magic: [...ident, 0x00, 0x02, m1, m0], mask: [...identMask, 0xff, 0xfe, 0xff, 0xff] };
 }
 
 interface Spec {
@@ -171,8 +175,8 @@ const SPECS: Spec[] = [
 
 function build(spec: Spec): Target {
   const h = header(spec.elfClass, spec.order, spec.machine);
-  const magic = unescapeHex(h.magic + (spec.extra?.magic ?? ''));
-  const mask = unescapeHex(h.mask + (spec.extra?.mask ?? ''));
+  const magic = Uint8Array.from(spec.extra ? [...h.magic, ...unescapeHex(spec.extra.magic)] : h.magic);
+  const mask = Uint8Array.from(spec.extra ? [...h.mask, ...unescapeHex(spec.extra.mask)] : h.mask);
   return Object.freeze({
     name: spec.name,
     family: spec.family,
