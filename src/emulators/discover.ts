@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TARGETS, type Target } from '../core/arch.js';
 import { honoursP, type Emulator } from './emulator.js';
-import { readElfFile, readHead, listNames } from '../host/file.js';
+import { readElfFile, withHeadSeen, listNames } from '../host/file.js';
 import { looksLikeElf } from '../core/elf.js';
 
 export interface FindOptions {
@@ -205,14 +205,16 @@ export function findEmulators(opts: FindOptions = {}): Emulator[] {
 export function installedTargets(opts: Omit<FindOptions, 'versions' | 'kernelRelease'> = {}): Set<string> {
   const out = new Set<string>();
   const known = (cpu: string) => BY_CPU.get(cpu)!.every((t) => out.has(t.name));
+  const head = new Uint8Array(4);
   for (const { cpu, real } of emulatorFiles(opts, known)) {
-    let head: Uint8Array;
+    let elf: boolean | undefined;
     try {
-      head = readHead(real, 4);
+      // The search saw a regular file there (isExecutableFile): one open, one read, one close.
+      elf = withHeadSeen(real, head, (b, n) => n === 4 && looksLikeElf(b), () => true);
     } catch {
       continue;
     }
-    if (looksLikeElf(head)) for (const t of BY_CPU.get(cpu)!) out.add(t.name);
+    if (elf) for (const t of BY_CPU.get(cpu)!) out.add(t.name);
   }
   return out;
 }
