@@ -206,7 +206,8 @@ export function installedTargets(opts: Omit<FindOptions, 'versions' | 'kernelRel
   const out = new Set<string>();
   const known = (cpu: string) => BY_CPU.get(cpu)!.every((t) => out.has(t.name));
   const head = new Uint8Array(4);
-  for (const { cpu, real } of emulatorFiles(opts, known)) {
+  // By candidate name, not by listing PATH: a CPU found in the first directory costs one stat.
+  for (const { cpu, real } of emulatorFiles({ ...opts, cpus: opts.cpus ?? new Set(BY_CPU.keys()) }, known)) {
     let elf: boolean | undefined;
     try {
       // The search saw a regular file there (isExecutableFile): one open, one read, one close.
