@@ -85,11 +85,10 @@ function readBundle(bundle: string): { file: string; source: string; st: Stats }
 
 export function launch(argv: readonly string[] = process.argv.slice(2)): void {
   const first = argv[0] === 'help' ? argv[1] : argv[0];
-  const named = first !== undefined && /^[a-z][a-z-]*$/.test(first) ? readBundle(first) : undefined;
-  const chosen = named ? { bundle: first!, ...named } : (() => { const m = readBundle('main'); return m && { bundle: 'main', ...m }; })();
-  if (chosen) {
-    runBundle(chosen.bundle, chosen.file, chosen.source, chosen.st);
-    return;
+  // The command's own bundle, else main.cjs (--help, --version, an unknown name).
+  for (const bundle of first !== undefined && /^[a-z][a-z-]*$/.test(first) ? [first, 'main'] : ['main']) {
+    const b = readBundle(bundle);
+    if (b) return runBundle(bundle, b.file, b.source, b.st);
   }
   // A build without bundles (tsc only): the ESM modules.
   void Promise.all([import('./start.js'), import('./main.js')]).then(([s, m]) => s.start(m.main));

@@ -183,9 +183,9 @@ export function feedAll(stream: Readable, sink: ChunkSink): Promise<void> {
  */
 async function socketPair(buffer: Uint8Array, onData: (n: number) => boolean): Promise<{ read: net.Socket; write: net.Socket }> {
   // Loaded here, not at the top: node:net costs 3.5 ms to load, at the start
-  // of every command that can read a tar. getBuiltinModule (Node 20.16+)
-  // where it is there: the CLI's bundles run as scripts, where import() fails.
-  const net = (process.getBuiltinModule?.('node:net') as typeof import('node:net') | undefined) ?? await import('node:net');
+  // of every command that can read a tar. (In the CLI's bundles this import()
+  // is a require(): src/cli/bundle.ts.)
+  const net = await import('node:net');
   return new Promise((resolve, reject) => {
     let dir: string;
     try {
