@@ -92,7 +92,15 @@ function noCommandsPlugin(): Plugin {
   };
 }
 
+/**
+ * Worker processes' bundles, run by their .cts entries through
+ * launcher.cts launchBundle: each name holds a dot, which the launcher never
+ * takes from a command line, so no command can reach one.
+ */
+export const WORKERS: Record<string, string> = { 'worker.walk': '../scan/walk-worker.js' };
+
 function entryText(name: string): string {
+  if (name in WORKERS) return `import ${JSON.stringify(WORKERS[name])};\n`;
   if (name === 'main') return "import { main } from './main.js';\nimport { start } from './start.js';\nstart(main);\n";
   return `import * as mod from './commands/${name}.js';
 import { runCommand } from './run-command.js';
@@ -104,7 +112,7 @@ start((argv, io) => runCommand(${JSON.stringify(name)}, mod, argv[0] === 'help' 
 /** Build every bundle into `outDir`; the names built. */
 export async function buildBundles(outDir = BUNDLE_DIR): Promise<string[]> {
   const esbuild = await import('esbuild');
-  const names = ['main', ...commandNames()];
+  const names = ['main', ...commandNames(), ...Object.keys(WORKERS)];
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await Promise.all(names.map((name) => esbuild.build({

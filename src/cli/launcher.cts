@@ -83,6 +83,17 @@ function readBundle(bundle: string): { file: string; source: string; st: Stats }
   }
 }
 
+/**
+ * A worker process's entry (scan/walk-worker-start.cts): bundle `bundle`
+ * (a name no command can have, bundle.ts WORKERS) with the code cache, else,
+ * in a build without bundles, `fallback`, which imports the ESM module.
+ */
+export function launchBundle(bundle: string, fallback: () => Promise<unknown>): void {
+  const b = readBundle(bundle);
+  if (b) runBundle(bundle, b.file, b.source, b.st);
+  else void fallback();
+}
+
 export function launch(argv: readonly string[] = process.argv.slice(2)): void {
   const first = argv[0] === 'help' ? argv[1] : argv[0];
   // The command's own bundle, else main.cjs (--help, --version, an unknown name).

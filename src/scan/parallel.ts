@@ -28,6 +28,10 @@ export interface ParallelTreeOptions extends TreeOptions {
    * this thread walked the first entries (see idleCores).
    */
   jobs?: number;
+  /** Entries this thread walks alone before it starts workers (default FIRST_BUDGET, 8192). */
+  firstBudget?: number;
+  /** Counted as the scan goes: walks of a directory done by worker processes. */
+  stats?: { workerWalks: number };
 }
 
 /** A directory's place in walk order, filled in when its walk comes back: what it found, then the directories it left. */
@@ -37,11 +41,15 @@ interface Slot {
 }
 
 /**
- * Entries a worker walks per request: a message costs a hundredth of that,
- * and small requests leave little for the last worker to finish alone (a
- * new process walks slower until its JIT has warmed).
+ * What a worker walks per request: at most this many entries, and for at
+ * most WORKER_MS. A message costs a hundredth of either, and small requests
+ * leave little for the last worker to finish alone (a new process walks
+ * slower until its JIT has warmed). Entries alone do not bound the time: a
+ * worker in a directory of ELF files took 30 ms for 512 entries (measured
+ * on the fixtures) while this thread, out of work, waited.
  */
 const WORKER_BUDGET = WALK_CHUNK;
+const WORKER_MS = 8;
 
 /**
  * Entries this thread walks before it starts workers (about 50 ms): a tree
@@ -110,13 +118,13 @@ export async function scanTreeParallel(root: string, opts: ParallelTreeOptions =
     opts.progress?.({ phase: 'scan', done: files, unit: 'files' });
   };
   const walker = new Walker(root);
-  const first = walker.walk([root], { left: FIRST_BUDGET });
+  const first = walker.walk([root], { left: opts.firstBudget ?? FIRST_BUDGET });
   count(first.part.files);
   if (!first.rest.length) return treeReport(root, [first.part], opts, start);
   const queue: Slot[] = first.rest.map((dir) => ({ dir }));
   const top: Slot = { dir: root, parts: [first.part, ...queue] };
   if (before) jobs = Math.min(jobs, 1 + Math.round(idleCores(before, jobs)));
-  await walkOnWorkers(walker, root, queue, jobs, count);
+  await walkOnWorkers(walker, root, queue, jobs, count, opts.stats);
   return treeReport(root, inWalkOrder(top), opts, start);
 }
 
@@ -132,8 +140,9 @@ const IN_FLIGHT = 2;
  * directories would leave the worker waiting for this thread's next turn.
  */
 const SHARES_PER_WALKER = 2;
-/** Entries this thread walks between two turns of handing out work. */
+/** Entries, and milliseconds, this thread walks between two turns of handing out work. */
 const HERE_CHUNK = 1024;
+const HERE_MS = 8;
 
 /**
  * Walk every queued slot (and what they leave) here and on `jobs - 1`
@@ -141,7 +150,7 @@ const HERE_CHUNK = 1024;
  * between; it is one of the `jobs`, so the walk starts at once while the
  * workers start (a Node process and its modules: tens of milliseconds).
  */
-function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number, count: (files: number) => void): Promise<void> {
+function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number, count: (files: number) => void, stats?: { workerWalks: number }): Promise<void> {
   return new Promise((resolve, reject) => {
     const workers: ChildProcess[] = [];
     const ready: ChildProcess[] = [];
@@ -183,7 +192,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
           const id = nextId++;
           sent.set(id, { worker: w, slots });
           inFlight.set(w, inFlight.get(w)! + 1);
-          w.send({ id, dirs: slots.map((s) => s.dir), budget: budget.get(w)! } satisfies WalkRequest);
+          w.send({ id, dirs: slots.map((s) => s.dir), budget: budget.get(w)!, ms: WORKER_MS } satisfies WalkRequest);
         }
       }
       if (!queue.length && !sent.size) finish();
@@ -196,10 +205,11 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
       scheduled = false;
       if (finished || !queue.length) return;
       const slots = take();
-      settle(slots, walkEach(walker, slots.map((s) => s.dir), HERE_CHUNK));
+      settle(slots, walkEach(walker, slots.map((s) => s.dir), HERE_CHUNK, HERE_MS));
       dispatch();
     }
-    const url = new URL('./walk-worker.js', import.meta.url);
+    // Its CommonJS bundle with the code cache, which answers about 20 ms sooner than the ESM module (walk-worker-start.cts).
+    const url = new URL('./walk-worker-start.cjs', import.meta.url);
     for (let i = 1; i < jobs; i++) {
       // execArgv []: not the parent's flags (--test, --cpu-prof); 'advanced': structured clone, not JSON.
       const w = fork(url, [root], { execArgv: [], env: workerEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -213,6 +223,7 @@ function walkOnWorkers(walker: Walker, root: string, queue: Slot[], jobs: number
           sent.delete(m.id);
           inFlight.set(w, inFlight.get(w)! - 1);
           budget.set(w, Math.min(WORKER_BUDGET, budget.get(w)! * 2));
+          if (stats) stats.workerWalks += m.results.length;
           settle(s.slots, m.results);
         }
         dispatch();

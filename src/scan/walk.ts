@@ -78,6 +78,13 @@ function parseFacts(read: ReadAt): ElfFacts | typeof INVALID {
   }
 }
 
+/**
+ * How much one walk may do: entries, and a time (performance.now()) it
+ * stops at, checked before each directory. Entries alone do not bound a
+ * walk's time: a directory of ELF files costs several times one of text.
+ */
+export interface Budget { left: number; until?: number }
+
 /** One walker per thread: its buffer is reused for every file. */
 export class Walker {
   private buffer = new Uint8Array(BUF);
@@ -88,13 +95,16 @@ export class Walker {
   /**
    * Walk the subtrees of `dirs` (directories in the tree, in walk order)
    * without following symlinks, until `budget.left` entries have been seen
-   * (Infinity: to the end).
+   * (Infinity: to the end) or performance.now() has reached `budget.until`;
+   * the first directory is walked whatever the budget, so that every walk
+   * makes progress.
    */
-  walk(dirs: string[], budget: { left: number }): WalkResult {
+  walk(dirs: string[], budget: Budget): WalkResult {
     const part: WalkPart = { elves: [], files: 0, unreadable: 0, invalidElf: 0, special: 0 };
     const cut = this.root.length + 1;
     const stack = dirs.slice().reverse();
-    while (stack.length && budget.left > 0) {
+    const until = budget.until ?? Infinity;
+    for (let first = true; stack.length && (first || (budget.left > 0 && (until === Infinity || performance.now() < until))); first = false) {
       const dir = stack.pop()!;
       // Only a name holding escaped bytes goes to the file system as bytes
       // (host/file.ts fsPath): asked once a directory, not once a file.
@@ -140,13 +150,14 @@ export class Walker {
 
 /**
  * Walk each of `dirs` separately (they need not be neighbours in walk order)
- * until `budget` entries have been seen: one result per directory started.
+ * until `budget` entries have been seen or `ms` milliseconds have passed:
+ * one result per directory started (at least the first).
  */
-export function walkEach(walker: Walker, dirs: string[], budget: number): WalkResult[] {
-  const left = { left: budget };
+export function walkEach(walker: Walker, dirs: string[], budget: number, ms = Infinity): WalkResult[] {
+  const left: Budget = { left: budget, until: performance.now() + ms };
   const results: WalkResult[] = [];
   for (const d of dirs) {
-    if (left.left <= 0) break;
+    if (results.length && (left.left <= 0 || performance.now() >= left.until!)) break;
     results.push(walker.walk([d], left));
   }
   return results;
