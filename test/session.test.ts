@@ -91,6 +91,16 @@ test('session: the C locale the stage runs its own tools in does not reach the c
   assert.equal(set.stdout, '[C.UTF-8]\n', set.stderr);
 });
 
+test('session: staging a layer leaves no OLDPWD of the host in the command\'s environment; an --env OLDPWD is kept', { skip: skipNs }, () => {
+  const show = ['--', 'sh', '-c', 'echo "[${OLDPWD-unset}]"'];
+  for (const layer of [['--ephemeral'], []]) {
+    const r = xarch(['shell', fixtureRoot('arm64')!, ...layer, ...show]);
+    assert.equal(r.stdout, '[unset]\n', `${layer.join(' ')}: ${r.stderr}`);
+  }
+  const kept = xarch(['shell', fixtureRoot('arm64')!, '--ephemeral', '--env', 'OLDPWD=/srv', ...show]);
+  assert.equal(kept.stdout, '[/srv]\n', kept.stderr);
+});
+
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {
   const { work, root } = copyRoot();
   try {

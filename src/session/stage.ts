@@ -71,6 +71,10 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     // third of each mount's and ln's start. The command gets its own back.
     'session_lc_all=${LC_ALL-}; session_lc_set=${LC_ALL+1}; export LC_ALL=C',
   ];
+  // A layer is staged after `cd` into the lower root, which sets OLDPWD to
+  // a host path; the command gets the OLDPWD it was given, if any.
+  const layered = p.layer.kind !== 'none';
+  if (layered) lines.push('session_oldpwd=${OLDPWD-}; session_oldpwd_set=${OLDPWD+1}');
   // The binfmt_misc mount runs while the layer and /dev are made (see
   // binfmtStage); each of the stage's processes is a fork and exec of
   // about 1-1.5 ms here, and xarch sits idle meanwhile, so two at once use
@@ -108,7 +112,6 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     // at the session's devpts so the command's terminal exists inside.
     entries.push({ source: `${root}/dev/pts`, target: '/dev/pts', type: 'none', options: 'bind' }, { source: `${root}/dev/pts/ptmx`, target: '/dev/ptmx', type: 'none', options: 'bind' });
   }
-  const layered = p.layer.kind !== 'none';
   const has = (d: keyof MountPoints) => layered || (p.mountPoints?.[d] ?? true);
   // X-mount.mkdir (util-linux 2.23+) makes the mount point in the upper layer.
   const mkdir = layered ? ',X-mount.mkdir' : '';
@@ -148,6 +151,7 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
   const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
   const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
   lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path; if [ "$session_lc_set" ]; then LC_ALL=$session_lc_all; else unset LC_ALL; fi');
+  if (layered) lines.push('if [ "$session_oldpwd_set" ]; then OLDPWD=$session_oldpwd; else unset OLDPWD; fi');
   if (p.terminal) {
     // script runs $SHELL -c; the command's own environment must not see that SHELL.
     lines.push(`SHELL=/bin/sh ${q(p.tools.script)} -q -e -c ${q(`exec ${q(p.tools.env)} -u SHELL ${run} ${command}`)} /dev/null`);
