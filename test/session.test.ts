@@ -3,7 +3,7 @@
 // Real QEMU, real Debian busybox/hello roots, the kernel as the oracle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,22 @@ test('session: staging a layer leaves no OLDPWD of the host in the command\'s en
   }
   const kept = xarch(['shell', fixtureRoot('arm64')!, '--ephemeral', '--env', 'OLDPWD=/srv', ...show]);
   assert.equal(kept.stdout, '[/srv]\n', kept.stderr);
+});
+
+test('session (root): a root inside another user\'s 0700 directory works, plain, --ephemeral and with a bind', { skip: skipNs || (process.getuid?.() !== 0 && 'needs root: only root can reach into another user\'s 0700 directory') }, () => {
+  const { work, root } = copyRoot();
+  try {
+    // The stage has no capabilities of its own: what touches the root runs in an exec'd shell that has them (session/stage.ts).
+    chmodSync(work, 0o700);
+    chownSync(work, 65534, 65534);
+    for (const layer of [[], ['--ephemeral']]) {
+      const r = xarch(['shell', ...layer, '--bind', `${process.execPath}:/mnt/node:ro`, root, '--', 'sh', '-c', 'test -s /mnt/node && echo ok']);
+      assert.equal(r.status, 0, `${layer.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, 'ok\n');
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('session: a bind is visible, :ro is read-only, --workdir and --env reach the command', { skip: skipNs }, () => {

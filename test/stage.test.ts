@@ -9,12 +9,32 @@ const plan = (over: Partial<StagePlan>): StagePlan => ({
 });
 const overlayLine = (s: string) => s.split('\n').find((l) => l.startsWith('mount -t overlay'));
 
+/** The stage's inner shell (what touches the root), unquoted, and the stage without it. */
+function split(s: string): { inner: string; outer: string } {
+  const m = /sh -c '((?:[^']|'\\'')*)' xarch-stage \|\| exit 125/.exec(s);
+  assert.ok(m, s);
+  return { inner: m[1]!.replaceAll("'\\''", "'"), outer: s.replace(m[0], 'INNER') };
+}
+
 test('stage: an overlay in a user namespace uses user.overlay.* xattrs (userxattr); --global (no user namespace) keeps trusted.*', () => {
   // Without userxattr, dpkg renaming a new directory into a merged one fails with EXDEV (test/debian-root.test.ts).
   assert.match(overlayLine(stageScript(plan({}), ['true']))!, /lowerdir=\.,upperdir=\/o\/upper,workdir=\/o\/work,userxattr /);
   assert.match(overlayLine(stageScript(plan({ layer: { kind: 'ephemeral' } }), ['true']))!, /,userxattr /);
   assert.doesNotMatch(overlayLine(stageScript(plan({ rules: null }), ['true']))!, /userxattr/);
   assert.equal(overlayLine(stageScript(plan({ layer: { kind: 'none' } }), ['true'])), undefined);
+});
+
+test('stage: what touches the root runs in an exec\'d shell, which has the namespace\'s capabilities; the stage itself only mounts binfmt_misc, registers and starts the command', () => {
+  const binds = [{ source: '/h/f', target: '/etc/f', readOnly: true, directory: false }, { source: '/h/d', target: '/mnt', readOnly: false, directory: true }];
+  for (const layer of [{ kind: 'none' }, { kind: 'ephemeral' }, { kind: 'overlay', upper: '/o/upper', work: '/o/work' }] as const) {
+    const { inner, outer } = split(stageScript(plan({ layer, rules: 'sent', binds }), ['true']));
+    // Builtins that reach into the root: a redirection, cd, test -e.
+    assert.doesNotMatch(outer, /> \/r|cd \/r|-e \/r/, outer);
+    assert.match(inner, /^fail\(\) \{/, 'the inner shell reports failures itself');
+    assert.match(inner, /mount --bind -o ro \/h\/f \/r(\/merged)?\/etc\/f \|\| fail bind \/h\/f/);
+    assert.match(inner, /mount --bind \/h\/d \/r(\/merged)?\/mnt \|\| fail bind \/h\/d/);
+    if (layer.kind !== 'none') assert.match(inner, /^cd \/r && mount -t tmpfs/m);
+  }
 });
 
 test('stage: nothing is written to a register file before the private binfmt_misc mount has succeeded; sent register lines are read from fd 3', () => {
@@ -32,7 +52,7 @@ test('stage: nothing is written to a register file before the private binfmt_mis
 });
 
 test('stage: the mount table is written over the dev/null placeholder, which its first entry covers, and no link replaces it', () => {
-  const s = stageScript(plan({ layer: { kind: 'none' }, rules: 'sent' }), ['true']);
+  const s = split(stageScript(plan({ layer: { kind: 'none' }, rules: 'sent' }), ['true'])).inner;
   const table = /printf '%s' '([^']*)' > \/r\/dev\/null && mount --all --fstab \/r\/dev\/null/.exec(s);
   assert.ok(table, s);
   assert.match(table[1]!, /^\/dev\/null \/r\/dev\/null none bind 0 0\n/);

@@ -15,6 +15,13 @@
 //   whatever is left inside.
 // - The command runs in a session of its own (setsid, or script's pty), so
 //   xarch can signal its process group as a terminal would.
+// - Everything that touches the root (the layer, /dev, /proc, the binds)
+//   runs in a shell of its own, exec'd once the IDs are mapped: the stage
+//   has no capabilities (host/namespace.ts), so its builtins could not
+//   reach a root inside a directory only its owner may search (another
+//   user's 0700 home, as host root); an exec'd shell gets the namespace's
+//   capabilities, as mount does. Its `cd` into a lower root stays its own,
+//   so no OLDPWD of the host reaches the command.
 import { binfmtStage, shellQuote, stagePrelude } from '../host/namespace.js';
 import { DEFAULT_BINFMT_DIR } from '../host/kernel.js';
 
@@ -71,14 +78,11 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     // third of each mount's and ln's start. The command gets its own back.
     'session_lc_all=${LC_ALL-}; session_lc_set=${LC_ALL+1}; export LC_ALL=C',
   ];
-  // A layer is staged after `cd` into the lower root, which sets OLDPWD to
-  // a host path; the command gets the OLDPWD it was given, if any.
-  const layered = p.layer.kind !== 'none';
-  if (layered) lines.push('session_oldpwd=${OLDPWD-}; session_oldpwd_set=${OLDPWD+1}');
-  // The binfmt_misc mount runs while the layer and /dev are made (see
+
+  // The binfmt_misc mount runs while the root's view is made (see
   // binfmtStage); each of the stage's processes is a fork and exec of
-  // about 1-1.5 ms here, and xarch sits idle meanwhile, so two at once use
-  // the second core instead of lengthening the start.
+  // about 1-1.5 ms here, so two at once use the second core instead of
+  // lengthening the start.
   const views: string[] = [];
   if (p.layer.kind !== 'none') {
     const lower = q(p.lower);
@@ -112,6 +116,7 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     // at the session's devpts so the command's terminal exists inside.
     entries.push({ source: `${root}/dev/pts`, target: '/dev/pts', type: 'none', options: 'bind' }, { source: `${root}/dev/pts/ptmx`, target: '/dev/ptmx', type: 'none', options: 'bind' });
   }
+  const layered = p.layer.kind !== 'none';
   const has = (d: keyof MountPoints) => layered || (p.mountPoints?.[d] ?? true);
   // X-mount.mkdir (util-linux 2.23+) makes the mount point in the upper layer.
   const mkdir = layered ? ',X-mount.mkdir' : '';
@@ -141,17 +146,17 @@ export function stageScript(p: StagePlan, argv: readonly string[]): string {
     if (has('proc')) mounts.push(`mount -t proc proc ${r}/proc || fail mount /proc`);
     if (has('sys')) mounts.push(`mount --rbind /sys ${r}/sys 2>/dev/null || true`);
   }
-  lines.push(...(p.rules ? [binfmtStage(q(DEFAULT_BINFMT_DIR), p.rules, views)] : views), ...mounts);
   for (const b of p.binds) {
     const t = q(`${mergedRoot(p)}${b.target}`);
-    // touch, not the shell's `: >`: the stage itself has no capabilities (host/namespace.ts), touch is exec'd with them.
-    const make = b.directory ? `mkdir -p ${t}` : `mkdir -p ${q(`${mergedRoot(p)}${parentOf(b.target)}`)} && touch ${t}`;
-    lines.push(`{ [ -e ${t} ] || ${make}; } && mount --bind${b.readOnly ? ' -o ro' : ''} ${q(b.source)} ${t} || fail bind ${q(b.source)}`);
+    const make = b.directory ? `mkdir -p ${t}` : `mkdir -p ${q(`${mergedRoot(p)}${parentOf(b.target)}`)} && : > ${t}`;
+    mounts.push(`{ [ -e ${t} ] || ${make}; } && mount --bind${b.readOnly ? ' -o ro' : ''} ${q(b.source)} ${t} || fail bind ${q(b.source)}`);
   }
+  // The inner shell reports its own failure (fail exits 125); any other end of it is 125 too.
+  const view = `sh -c ${q([stagePrelude(), ...views, ...mounts].join('\n'))} xarch-stage || exit 125`;
+  lines.push(p.rules ? binfmtStage(q(DEFAULT_BINFMT_DIR), p.rules, [view]) : view);
   const ids = p.user ? ` --setgid=${p.user.gid} --setuid=${p.user.uid}` : '';
   const run = `${q(p.tools.unshare)} --root=${r} --wd=${q(p.workdir)}${ids} --`;
   lines.push('echo started >&4 2>/dev/null; exec 3<&- 4>&-; unset XARCH_REPORT; PATH=$session_path; if [ "$session_lc_set" ]; then LC_ALL=$session_lc_all; else unset LC_ALL; fi');
-  if (layered) lines.push('if [ "$session_oldpwd_set" ]; then OLDPWD=$session_oldpwd; else unset OLDPWD; fi');
   if (p.terminal) {
     // script runs $SHELL -c; the command's own environment must not see that SHELL.
     lines.push(`SHELL=/bin/sh ${q(p.tools.script)} -q -e -c ${q(`exec ${q(p.tools.env)} -u SHELL ${run} ${command}`)} /dev/null`);
