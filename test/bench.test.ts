@@ -4,11 +4,11 @@
 // the host and of the targets under real QEMU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FIXTURES, needFixture, xarch } from './helpers/env.js';
+import { FIXTURES, needCommand, needFixture, xarch } from './helpers/env.js';
 import { TARGETS } from '../src/core/arch.js';
 import { defaultModels, parseCpuHelp } from '../src/perf/cpu-models.js';
 import { WORKLOAD_NAMES, fastestModel, generateInput, median, parseSize, workloadResult, type ModelResult } from '../src/perf/workloads.js';
@@ -186,4 +186,29 @@ test('runBench: the library reports per target and throws typed errors', { skip:
   assert.deepEqual(rep.targets.map((t) => [t.target, t.ok, t.results.map((x) => x.workload)]), [['aarch64', true, ['sort']]]);
   assert.throws(() => runBench({ targets: ['arm64'], busyboxDirs: [FIXTURES], emulatorSearch: { dirs: [], path: '' } }), (e: any) => e.code === 'EMULATOR_NOT_FOUND' && /--emulator-dir/.test(e.hint));
   assert.throws(() => runBench({ targets: ['vax'], busyboxDirs: [FIXTURES] }), (e: any) => e.code === 'ARCH_UNKNOWN');
+});
+
+test('bench --fetch: the host\'s and the target\'s busybox-static come from apt through a private configuration, into --busybox-dir, and run; the host\'s apt lists and dpkg architectures are untouched', { skip: needCommand('apt-get', 'apt') || needCommand('qemu-aarch64-static', 'qemu-user-static') }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xarch-bench-fetch-'));
+  const lists = () => spawnSync('sh', ['-c', 'ls -l --time-style=full-iso /var/lib/apt/lists; dpkg --print-foreign-architectures'], { encoding: 'utf8' }).stdout;
+  try {
+    const before = lists();
+    const r = xarch(['bench', 'arm64', '--fetch', '--busybox-dir', dir, '--json', ...QUICK, '--workloads', 'sha256sum']);
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    const native = spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).stdout.trim();
+    assert.deepEqual(rep.fetched.map((f: any) => f.debian).sort(), [native, 'arm64'].sort());
+    for (const f of rep.fetched) {
+      assert.ok(f.version && !f.error, JSON.stringify(f));
+      assert.equal(f.busybox, path.join(dir, f.debian, 'root', 'bin', 'busybox'));
+    }
+    // What was fetched is what ran, on both sides.
+    assert.equal(rep.host.busybox, path.join(dir, native, 'root', 'bin', 'busybox'));
+    assert.equal(rep.targets[0].busybox, path.join(dir, 'arm64', 'root', 'bin', 'busybox'));
+    assert.equal(rep.targets[0].ok, true);
+    assert.equal(lists(), before, 'the host\'s apt lists and dpkg architectures are as they were');
+    assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith('xarch-fetch-')), [], 'apt\'s private state is removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -165,7 +165,7 @@ export function privateAptConfig(work: string, suite: string, etcDir: string): s
   ];
 }
 
-function hostCodename(etcDir: string): string {
+export function hostCodename(etcDir: string): string {
   const text = existsSync(path.join(etcDir, 'os-release')) ? readFileSync(path.join(etcDir, 'os-release'), 'utf8') : '';
   const m = /^VERSION_CODENAME="?([a-z]+)"?$/m.exec(text);
   if (!m) throw new XarchError('SOURCE_UNAVAILABLE', `cannot tell this host's release codename from ${etcDir}/os-release`, { hint: 'use a .deb source instead' });

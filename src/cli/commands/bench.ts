@@ -1,17 +1,23 @@
 // xarch bench [TARGET...]: the emulation penalty per target and workload, and the fastest QEMU CPU model.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { UsageError, jsonLine, table, type Io } from '../io.js';
 import { defineCommand, parseCommand, wrap } from '../options.js';
-import { isXarchError } from '../../core/errors.js';
+import { isXarchError, XarchError } from '../../core/errors.js';
+import { TARGETS, isHostTarget, resolveTarget } from '../../core/arch.js';
+import { installedTargets } from '../../emulators/discover.js';
+import { busyboxCacheDir, fetchBusyboxes, type Fetched } from '../../perf/busybox-fetch.js';
+import { progressLine } from '../progress.js';
 import { DEFAULT_REPEAT, DEFAULT_STARTS, runBench, type BenchOptions, type BenchReport, type BenchTarget } from '../../perf/bench.js';
 import { WORKLOAD_NAMES, parseSize, type WorkloadName, type WorkloadResult } from '../../perf/workloads.js';
 
 export const command = defineCommand({
   name: 'bench',
-  usage: `[TARGET...] [--busybox-dir DIR]... [--emulator-dir DIR]...
-[--size N] [--repeat N] [--starts N] [--workloads LIST]
+  usage: `[TARGET...] [--fetch] [--busybox-dir DIR]...
+[--emulator-dir DIR]... [--size N] [--repeat N] [--starts N]
+[--workloads LIST]
 [--cpu MODEL | --cpu-models [--models LIST]] [--json]`,
   description: `
 Measure the emulation penalty: the same program and input run natively
@@ -27,9 +33,17 @@ an emulated run must print exactly what the native one printed.
 
 Without TARGET: every foreign target with an emulator and a busybox in
 the --busybox-dir directories (default: $XARCH_BUSYBOX_DIR, else the
-.fixtures directory that 'bash scripts/fetch-fixtures.sh' fills:
+.fixtures directory that 'bash scripts/fetch-fixtures.sh' fills, and the
+cache that --fetch fills, $XDG_CACHE_HOME/xarch/busybox:
 DIR/<debian-arch>/root/bin/busybox or DIR/<debian-arch>/busybox; the
 host's own busybox is also looked for in /bin).
+
+--fetch first downloads Debian's busybox-static of the host and of each
+TARGET (without TARGET: of each foreign target with an emulator) with
+apt, through a private configuration: the host's own source entries,
+keyrings and suite, the architectures added only there, so the host's
+apt lists and dpkg are not touched. They are unpacked into the first
+--busybox-dir, else the cache, and used from there by later runs.
 
 --cpu-models runs the workloads under QEMU CPU models too (QEMU_CPU),
 one run of each model per round so that all see the same load: by
@@ -39,6 +53,7 @@ correctly is reported as failing, never as the fastest.`,
   positionals: [{ name: 'TARGET', repeatable: true, complete: 'target' }],
   options: {
     'busybox-dir': { type: 'string', value: 'DIR', multiple: true, complete: 'dir', description: 'where the static busyboxes are (DIR/<debian-arch>/root/bin/busybox)' },
+    fetch: { type: 'boolean', description: "download Debian's static busyboxes first, with apt (a private configuration)" },
     size: { type: 'string', value: 'N', description: 'input size: bytes or 512K, 4M, 1G', default: '4M' },
     repeat: { type: 'string', value: 'N', description: 'runs per workload and side (the median is reported)', default: String(DEFAULT_REPEAT) },
     starts: { type: 'string', value: 'N', description: 'process starts in the start workload', default: String(DEFAULT_STARTS) },
@@ -48,7 +63,7 @@ correctly is reported as failing, never as the fastest.`,
     'cpu-models': { type: 'boolean', description: 'also try QEMU CPU models per target and name the fastest that runs' },
     models: { type: 'string', value: 'LIST', description: 'with --cpu-models: the comma-separated models to try' },
   },
-  json: `one object: {"host":{"target","busybox"},"input":{"size","sha256"},"repeat","starts","workloads","skipped":[{"target","reason"}],
+  json: `one object: {"host":{"target","busybox"},"fetched":[{"debian","version","busybox","error"}] after a fetch,"input":{"size","sha256"},"repeat","starts","workloads","skipped":[{"target","reason"}],
   "targets":[{"target","debian","emulator","busybox","cpu","ok","error",
   "results":[{"workload","nativeMs","emulatedMs","penalty"}],
   "models":[{"model","ok","error","results","totalMs"}],"fastest":{"model","speedup"}}]}`,
@@ -71,6 +86,25 @@ function fixturesDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return path.join(dir, '.fixtures');
+}
+
+/**
+ * The Debian architectures --fetch downloads for: the host's own (dpkg's,
+ * in fetchBusyboxes) and each TARGET's (a Debian name picks its port; a
+ * target that Debian has two ports of, arm, gets both), else those of the
+ * foreign targets with an emulator.
+ */
+function fetchArchs(targets: readonly string[], searchPath: string): string[] {
+  const machine = os.machine();
+  const wanted = targets.length
+    ? targets.map((n) => {
+      const r = resolveTarget(n);
+      return r.scheme === 'debian' ? [r.input.toLowerCase()] : (r.target.names.debian ?? []);
+    })
+    : [...installedTargets({ path: searchPath })].map((name) => TARGETS.find((t) => t.name === name)!).filter((t) => !isHostTarget(t, machine)).map((t) => t.names.debian ?? []);
+  const archs = [...new Set(wanted.flat())];
+  if (!archs.length) throw new XarchError('PATH_NOT_FOUND', targets.length ? `Debian has no port for ${targets.join(', ')}` : 'no foreign target has an emulator here, so there is nothing to fetch for', { hint: targets.length ? "'xarch arches' lists the Debian names" : 'apt-get install qemu-user-static, or name a TARGET' });
+  return archs;
 }
 
 function row(first: string, r: WorkloadResult): string[] {
@@ -106,7 +140,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const w of workloads ?? []) if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new UsageError(`--workloads: '${w}' is not one of ${WORKLOAD_NAMES.join(', ')}`);
   if (values.models !== undefined && !values['cpu-models']) throw new UsageError('--models goes with --cpu-models');
   if (values.cpu !== undefined && values['cpu-models']) throw new UsageError('--cpu and --cpu-models exclude each other: --cpu-models tries each model itself');
-  const dirs = values['busybox-dir'].length ? values['busybox-dir'] : [io.env.XARCH_BUSYBOX_DIR || fixturesDir()];
+  const cache = busyboxCacheDir(io.env);
+  let dirs = values['busybox-dir'].length ? values['busybox-dir'] : [io.env.XARCH_BUSYBOX_DIR || fixturesDir(), ...(cache ? [cache] : [])];
+  let fetched: Fetched[] | undefined;
+  if (values.fetch) {
+    const into = values['busybox-dir'][0] ? path.resolve(io.cwd, values['busybox-dir'][0]) : cache;
+    if (!into) throw new UsageError('--fetch needs a directory: give --busybox-dir DIR (HOME and XDG_CACHE_HOME are unset)');
+    const progress = progressLine(io, !!values.json);
+    try {
+      fetched = fetchBusyboxes(fetchArchs(positionals, io.env.PATH ?? ''), into, progress ? { progress: progress.report } : {});
+    } finally {
+      progress?.end();
+    }
+    // What was just fetched is what runs.
+    dirs = [into, ...dirs.filter((d) => path.resolve(io.cwd, d) !== into)];
+    if (!values.json) {
+      for (const f of fetched) io.err(f.busybox ? `fetched busybox-static:${f.debian} ${f.version} into ${path.dirname(path.dirname(path.dirname(f.busybox)))}\n` : `xarch: could not fetch busybox-static:${f.debian}: ${f.error}\n`);
+    }
+  }
   const opts: BenchOptions = {
     targets: positionals, busyboxDirs: dirs.map((d) => path.resolve(io.cwd, d)), size,
     repeat: count('repeat', values.repeat), starts: count('starts', values.starts),
@@ -123,7 +174,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (isXarchError(e) && e.code === 'ARCH_UNKNOWN' && positionals.length) throw new UsageError(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
     throw e;
   }
-  if (values.json) jsonLine(io, rep);
+  if (values.json) jsonLine(io, fetched ? { ...rep, fetched } : rep);
   else render(io, rep);
   return rep.targets.some((t) => !t.ok) ? 1 : 0;
 }
