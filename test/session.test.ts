@@ -299,3 +299,21 @@ test('session: SIGTERM before the stage is ready ends xarch even when the stage 
   await sleep(1000);
   assert.equal(pgrep(marker), '', 'the orphaned stage read EOF on fd 3 and exited');
 });
+
+test('session: handlers are looked up after "go", while the stage makes the root\'s view; a lookup that fails ends the session with its error and leaves nothing', { skip: skipNs }, async () => {
+  const { prepareSession, runSession } = await import('../src/session/session.js');
+  const { XarchError } = await import('../src/core/errors.js');
+  const prepared = await prepareSession({ rootfs: fixtureRoot('arm64')!, command: ['true'] });
+  let calls = 0;
+  const failing = { ...prepared, handlers: () => { calls++; throw new XarchError('EMULATOR_NOT_FOUND', 'no emulator for aarch64 (test)', { hint: 'install one' }); } };
+  await assert.rejects(runSession(failing, false), (e: any) => e.code === 'EMULATOR_NOT_FOUND' && /\(test\)/.test(e.message));
+  assert.equal(calls, 1);
+  await sleep(300);
+  assert.equal(pgrep('xarch-shell'), '', 'no stage is left');
+  assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /xarch-dev|xarch-stage/, 'no mount is left');
+  // And the same plan with its real lookup runs.
+  let looked = 0;
+  const real = { ...prepared, handlers: () => { looked++; return prepared.handlers(); } };
+  assert.equal(await runSession(real, false), 0);
+  assert.equal(looked, 1);
+});

@@ -182,8 +182,13 @@ export function writeIdMaps(pid: number, map: IdMap, callerUid = process.getuid?
 export interface StageChannel {
   /** True once the stage has reported that the command starts. */
   running(): boolean;
-  /** The register lines that go to the stage after "go" (a stage made with binfmtStage(..., 'sent')); "go" waits for them. */
-  send(registerLines: readonly string[]): void;
+  /**
+   * The register lines that go to the stage after "go" (a stage made with
+   * binfmtStage(..., 'sent')). "go" does not wait for them: a function is
+   * called once "go" is written, so that xarch looks the handlers up while
+   * the stage makes the root's view; what it throws ends the session.
+   */
+  send(registerLines: readonly string[] | (() => readonly string[])): void;
   /**
    * The session ends before its command started: close the stage's fd 3 so
    * that a stage waiting there exits, and map nothing more. util-linux 2.38
@@ -210,7 +215,8 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   let running = false;
   let ready = false;
   let aborted = false;
-  let lines: readonly string[] | undefined;
+  let lines: readonly string[] | (() => readonly string[]) | undefined;
+  let wentGo = false;
   let sent = false;
   let failure: XarchError | undefined;
   let buffer = '';
@@ -219,16 +225,27 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
     aborted = true;
     go.destroy();
   };
-  const sendGo = () => {
-    if (!ready || !lines || sent || aborted) return;
-    sent = true;
+  const fail = (e: unknown) => {
+    failure = e as XarchError;
+    abort();
+    child.kill('SIGKILL');
+  };
+  // "go" once the stage is ready and its IDs are mapped; the register lines
+  // after it, to EOF, once they are known.
+  const flush = () => {
+    if (!ready || aborted) return;
     try {
-      if (map) writeIdMaps(child.pid!, map);
-      go.end(['go', ...lines, ''].join('\n'));
+      if (!wentGo) {
+        wentGo = true;
+        if (map) writeIdMaps(child.pid!, map);
+        go.write('go\n');
+      }
+      if (lines === undefined || sent) return;
+      sent = true;
+      const rules = typeof lines === 'function' ? lines() : lines;
+      go.end(rules.map((l) => `${l}\n`).join(''));
     } catch (e) {
-      failure = e as XarchError;
-      abort();
-      child.kill('SIGKILL');
+      fail(e);
     }
   };
   reports.setEncoding('utf8');
@@ -240,7 +257,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
       buffer = buffer.slice(nl + 1);
       if (line === 'ready') {
         ready = true;
-        sendGo();
+        flush();
       } else if (line === 'started') {
         running = true;
         onStarted?.();
@@ -251,9 +268,9 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   reports.on('end', () => {
     if (map && !ready && !failure && !aborted) failure = namespaceUnavailable('unshare failed');
   });
-  const send = (registerLines: readonly string[]) => {
+  const send = (registerLines: readonly string[] | (() => readonly string[])) => {
     lines = registerLines;
-    sendGo();
+    flush();
   };
   return { running: () => running, failure: () => failure, abort, send };
 }

@@ -329,16 +329,10 @@ export async function runSession(plan: SessionPlan | PreparedSession, global: bo
     deliver,
     started: (child) => {
       const stage = channel = openStageChannel(child, plan.ids?.map ?? null, plan.release, sweep);
-      // From here on the chain boots on another core, so what is left of
-      // planning costs the start nothing until the stage is ready.
-      if (!global) {
-        try {
-          stage.send('handlers' in plan ? plan.handlers().rules : plan.rules);
-        } catch (e) {
-          stage.abort();
-          throw e;
-        }
-      }
+      // What is left of planning, the handlers, is looked up once "go" is
+      // written: while the chain boots and the stage makes the root's view
+      // on other cores, which takes longer than the lookup.
+      if (!global) stage.send('handlers' in plan ? () => plan.handlers().rules : plan.rules);
     },
     startError: launcherMissing,
     cleanup: () => {
