@@ -2,7 +2,7 @@
 // each serves, whether it is static (safe to pin with F) and whether it
 // honours binfmt_misc's P flag. IO edge: reads directories and ELF headers,
 // runs `--version` only when asked.
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { execFile, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,18 +153,28 @@ export function packageOwners(files: readonly string[]): Map<string, string> {
  * instead of listing PATH (a session's planning spent most of its time
  * reading /usr/bin and the rest of PATH).
  */
-function candidateNames(cpus: ReadonlySet<string>): string[] {
-  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]);
-  return names.filter((n) => cpus.has(parseEmulatorName(n)?.cpu ?? '')).sort();
+/** The names an emulator of `cpus` can have, in name order, each with what parseEmulatorName makes of it. */
+function candidateNames(cpus: ReadonlySet<string>): { base: string; cpu: string; wrapper: boolean }[] {
+  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]).sort();
+  return names.flatMap((base) => {
+    const parsed = parseEmulatorName(base);
+    return parsed && cpus.has(parsed.cpu) ? [{ base, ...parsed }] : [];
+  });
 }
 
-function isExecutableFile(p: string): boolean {
+/**
+ * Is `p` an executable regular file, and is it a symlink? lstat first: a
+ * file that is no link needs no realpath(3) (one readlink per component).
+ */
+function executableFile(p: string): { link: boolean } | null {
   try {
     // Most names asked about do not exist: an ENOENT error object per miss cost more than the stat.
-    const st = statSync(p, { throwIfNoEntry: false });
-    return !!st && st.isFile() && (st.mode & 0o111) !== 0;
+    let st = lstatSync(p, { throwIfNoEntry: false });
+    const link = !!st?.isSymbolicLink();
+    if (link) st = statSync(p, { throwIfNoEntry: false });
+    return st && st.isFile() && (st.mode & 0o111) !== 0 ? { link } : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -210,7 +220,7 @@ export function installedTargets(opts: Omit<FindOptions, 'versions' | 'kernelRel
   for (const { cpu, real } of emulatorFiles({ ...opts, cpus: opts.cpus ?? new Set(BY_CPU.keys()) }, known)) {
     let elf: boolean | undefined;
     try {
-      // The search saw a regular file there (isExecutableFile): one open, one read, one close.
+      // The search saw a regular file there (executableFile): one open, one read, one close.
       elf = withHeadSeen(real, head, (b, n) => n === 4 && looksLikeElf(b), () => true);
     } catch {
       continue;
@@ -239,14 +249,19 @@ function* emulatorFiles(opts: FindOptions, skip?: (cpu: string) => boolean): Gen
     }
     if (seenDirs.has(realDir)) continue;
     seenDirs.add(realDir);
-    for (const base of wanted ?? listNames(dir).sort()) {
+    const names = wanted ?? listNames(dir).sort().flatMap((base) => {
       const parsed = parseEmulatorName(base);
-      if (!parsed || (opts.cpus && !opts.cpus.has(parsed.cpu)) || skip?.(parsed.cpu)) continue;
-      const p = path.join(dir, base);
-      if (!isExecutableFile(p)) continue;
+      return parsed && (!opts.cpus || opts.cpus.has(parsed.cpu)) ? [{ base, ...parsed }] : [];
+    });
+    for (const parsed of names) {
+      if (skip?.(parsed.cpu)) continue;
+      const p = path.join(dir, parsed.base);
+      const file = executableFile(p);
+      if (!file) continue;
       let real: string;
       try {
-        real = realpathSync.native(p);
+        // A file that is no link, in a directory that is its own real path, is where it is.
+        real = !file.link && realDir === dir ? p : realpathSync.native(p);
       } catch {
         continue;
       }
