@@ -1638,7 +1638,7 @@ function listNames(dir) {
 }
 
 // src/emulators/discover.ts
-import { realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
+import { lstatSync as lstatSync2, realpathSync as realpathSync3, statSync as statSync3 } from "node:fs";
 import { execFile, spawnSync as spawnSync3 } from "node:child_process";
 import os from "node:os";
 import path3 from "node:path";
@@ -1740,15 +1740,20 @@ async function withVersions(emulators, kernelRelease = os.release()) {
   });
 }
 function candidateNames(cpus) {
-  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]);
-  return names.filter((n) => cpus.has(parseEmulatorName(n)?.cpu ?? "")).sort();
+  const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]).sort();
+  return names.flatMap((base) => {
+    const parsed = parseEmulatorName(base);
+    return parsed && cpus.has(parsed.cpu) ? [{ base, ...parsed }] : [];
+  });
 }
-function isExecutableFile(p) {
+function executableFile(p) {
   try {
-    const st = statSync3(p, { throwIfNoEntry: false });
-    return !!st && st.isFile() && (st.mode & 73) !== 0;
+    let st = lstatSync2(p, { throwIfNoEntry: false });
+    const link = !!st?.isSymbolicLink();
+    if (link) st = statSync3(p, { throwIfNoEntry: false });
+    return st && st.isFile() && (st.mode & 73) !== 0 ? { link } : null;
   } catch {
-    return false;
+    return null;
   }
 }
 function findEmulators(opts = {}) {
@@ -1786,14 +1791,18 @@ function* emulatorFiles(opts, skip) {
     }
     if (seenDirs.has(realDir)) continue;
     seenDirs.add(realDir);
-    for (const base of wanted ?? listNames(dir).sort()) {
+    const names = wanted ?? listNames(dir).sort().flatMap((base) => {
       const parsed = parseEmulatorName(base);
-      if (!parsed || opts.cpus && !opts.cpus.has(parsed.cpu) || skip?.(parsed.cpu)) continue;
-      const p = path3.join(dir, base);
-      if (!isExecutableFile(p)) continue;
+      return parsed && (!opts.cpus || opts.cpus.has(parsed.cpu)) ? [{ base, ...parsed }] : [];
+    });
+    for (const parsed of names) {
+      if (skip?.(parsed.cpu)) continue;
+      const p = path3.join(dir, parsed.base);
+      const file = executableFile(p);
+      if (!file) continue;
       let real;
       try {
-        real = realpathSync3.native(p);
+        real = !file.link && realDir === dir ? p : realpathSync3.native(p);
       } catch {
         continue;
       }
@@ -2567,12 +2576,12 @@ function buildElf(spec, message) {
 }
 
 // src/emulators/sources.ts
-import { existsSync as existsSync4, lstatSync as lstatSync5, mkdirSync as mkdirSync5, readFileSync as readFileSync7, readdirSync as readdirSync6, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync4, lstatSync as lstatSync6, mkdirSync as mkdirSync5, readFileSync as readFileSync7, readdirSync as readdirSync6, writeFileSync as writeFileSync2 } from "node:fs";
 import { spawnSync as spawnSync4 } from "node:child_process";
 import path10 from "node:path";
 
 // src/host/rootfs.ts
-import { existsSync as existsSync2, lstatSync as lstatSync2, readlinkSync } from "node:fs";
+import { existsSync as existsSync2, lstatSync as lstatSync3, readlinkSync } from "node:fs";
 import path5 from "node:path";
 var MAX_SYMLINKS = 40;
 function resolveWith(lookup2, p) {
@@ -2604,7 +2613,7 @@ function diskLookup(root) {
   return (p) => {
     const host = path5.join(root, p);
     try {
-      const st = lstatSync2(host);
+      const st = lstatSync3(host);
       if (st.isSymbolicLink()) return { type: "symlink", target: readlinkSync(host) };
       return st.isDirectory() ? { type: "dir" } : { type: "file" };
     } catch {
@@ -2627,7 +2636,7 @@ import { createHash as createHash4 } from "node:crypto";
 import {
   chmodSync as chmodSync3,
   existsSync as existsSync3,
-  lstatSync as lstatSync4,
+  lstatSync as lstatSync5,
   mkdirSync as mkdirSync4,
   mkdtempSync as mkdtempSync2,
   readdirSync as readdirSync5,
@@ -3179,7 +3188,7 @@ import {
   futimesSync,
   lchownSync,
   linkSync,
-  lstatSync as lstatSync3,
+  lstatSync as lstatSync4,
   lutimesSync,
   mkdirSync as mkdirSync3,
   openSync as openSync6,
@@ -3200,7 +3209,7 @@ function emptyStats() {
 }
 function lstatOrNull(p) {
   try {
-    return lstatSync3(p);
+    return lstatSync4(p);
   } catch {
     return null;
   }
@@ -3574,7 +3583,7 @@ function treeMetadataDigest(dir) {
       const p = path9.join(d, n);
       let st;
       try {
-        st = lstatSync4(p);
+        st = lstatSync5(p);
       } catch {
         continue;
       }
@@ -3731,7 +3740,7 @@ function unpackSource(source, work, opts = {}) {
     throw new XarchError("PATH_NOT_FOUND", `source ${source} is neither 'apt' nor an existing file`, { path: source, hint: "give 'apt', a .deb, an .rpm, a tarball of qemu-* binaries or a docker save archive" });
   }
   const abs = path10.resolve(source);
-  const digest = lstatSync5(abs).isFile() ? sha256File(abs) : void 0;
+  const digest = lstatSync6(abs).isFile() ? sha256File(abs) : void 0;
   if (opts.sha256 && opts.sha256.toLowerCase() !== digest) {
     throw new XarchError("CHECKSUM_MISMATCH", `${source} has sha256 ${digest ?? "(a directory)"}, not ${opts.sha256}`, { path: abs, hint: "the file is not the one you meant: download it again or check the checksum you were given" });
   }
@@ -3870,7 +3879,7 @@ function findCandidates(root) {
     }
     for (const n of names.sort()) {
       const r = path10.join(rel, n);
-      const st = lstatSync5(path10.join(root, r));
+      const st = lstatSync6(path10.join(root, r));
       if (st.isDirectory()) {
         walk(r, depth + 1);
         continue;
@@ -3878,7 +3887,7 @@ function findCandidates(root) {
       const parsed = parseEmulatorName(n);
       if (!parsed || parsed.wrapper) continue;
       const file = st.isSymbolicLink() ? resolveInRoot(root, "/" + r) : path10.join(root, r);
-      if (!file || !existsSync4(file) || !lstatSync5(file).isFile()) continue;
+      if (!file || !existsSync4(file) || !lstatSync6(file).isFile()) continue;
       let isStatic = false;
       try {
         isStatic = readElfFile(file).linkage !== "dynamic";
@@ -4350,7 +4359,7 @@ function applyPlan(plan, opts = {}) {
 }
 
 // src/manage/interpreter-safety.ts
-import { lstatSync as lstatSync6, readFileSync as readFileSync8, readlinkSync as readlinkSync2, statSync as statSync6 } from "node:fs";
+import { lstatSync as lstatSync7, readFileSync as readFileSync8, readlinkSync as readlinkSync2, statSync as statSync6 } from "node:fs";
 import path11 from "node:path";
 function interpreterProblem(interpreter) {
   const trustedOwner = ownerTrust();
@@ -4380,7 +4389,7 @@ function interpreterProblem(interpreter) {
   for (const cur of chain) {
     let s;
     try {
-      s = lstatSync6(cur);
+      s = lstatSync7(cur);
     } catch {
       continue;
     }
@@ -4411,7 +4420,7 @@ function resolutionChain(p) {
     }
     const next = cur === "/" ? `/${c}` : `${cur}/${c}`;
     visited.push(next);
-    if (!lstatSync6(next, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    if (!lstatSync7(next, { throwIfNoEntry: false })?.isSymbolicLink()) {
       cur = next;
       continue;
     }
