@@ -17,20 +17,29 @@ const ROOT = process.env.XARCH_BENCH_ROOT ? path.resolve(process.env.XARCH_BENCH
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const LOOP = 200;
 const PIPELINE = 'ls -lR /usr/share/doc | sort | md5sum';
-const PIPES = 10;
+const PIPES = 20;
 const loop = (n: number, body = '/bin/true') => `i=0; while [ $i -lt ${n} ]; do ${body}; i=$((i+1)); done`;
 
-function median(argv: string[], runs: number, env: NodeJS.ProcessEnv = WITHOUT_CA): number {
-  const once = () => {
-    const s = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
-    if (r.status !== 0) throw new Error(`${argv.slice(0, 4).join(' ')}: exit ${r.status} ${r.stderr}`);
-    return Number(process.hrtime.bigint() - s) / 1e6;
-  };
-  once();
-  const t = Array.from({ length: runs }, once).sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)]!;
+function timeOnce(argv: string[], env: NodeJS.ProcessEnv): number {
+  const s = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
+  if (r.status !== 0) throw new Error(`${argv.slice(0, 4).join(' ')}: exit ${r.status} ${r.stderr}`);
+  return Number(process.hrtime.bigint() - s) / 1e6;
 }
+
+/**
+ * The median time of each argv over `runs` rounds, one run of each per
+ * round (after one warm-up run each), so that every runner meets the same
+ * load: measured one runner after the other, the pipeline ratio moved by
+ * 10% between runs of this benchmark while the runners did not change.
+ */
+function medians(argvs: string[][], runs: number, env: NodeJS.ProcessEnv = WITHOUT_CA): number[] {
+  for (const a of argvs) timeOnce(a, env);
+  const t = argvs.map(() => [] as number[]);
+  for (let r = 0; r < runs; r++) argvs.forEach((a, i) => t[i]!.push(timeOnce(a, env)));
+  return t.map((x) => x.sort((a, b) => a - b)[Math.floor(x.length / 2)]!);
+}
+
 
 // Node 20 reads NODE_EXTRA_CA_CERTS eagerly at start (90-130 ms instead of
 // 30-35 here): the honest, harder case is without it, so every figure is
@@ -56,16 +65,21 @@ function main(): void {
   }
   const runners: [string, Runner][] = [['xarch shell', xarch], ['chroot (private instance)', chroot]];
   if (spawnSync('sh', ['-c', 'command -v proot']).status === 0) runners.push(['proot -q', proot]);
-  const sandbox0 = median(sandboxOnly, 15);
   console.log(`\n## sessions: ${ROOT}`);
-  const rows = runners.map(([name, run]) => {
-    const start = median(run('true'), 15) - (run === chroot ? sandbox0 : 0);
-    const per = (median(run(loop(LOOP)), 5) - median(run(loop(0)), 5)) / LOOP;
-    // Repeated inside one session so the start's noise is spread thin.
-    const pipe = (median(run(loop(PIPES, `${PIPELINE} >/dev/null`)), 5) - median(run(loop(0)), 5)) / PIPES;
-    return { name, start, per, pipe };
-  });
-  const node0 = median([process.execPath, '-e', '0'], 15);
+  const n = runners.length;
+  const starts = medians([...runners.map(([, run]) => run('true')), sandboxOnly, [process.execPath, '-e', '0']], 15);
+  const sandbox0 = starts[n]!;
+  const node0 = starts[n + 1]!;
+  const empty = medians(runners.map(([, run]) => run(loop(0))), 7);
+  const loops = medians(runners.map(([, run]) => run(loop(LOOP))), 5);
+  // Repeated inside one session so the start's noise is spread thin.
+  const pipes = medians(runners.map(([, run]) => run(loop(PIPES, `${PIPELINE} >/dev/null`))), 7);
+  const rows = runners.map(([name, run], i) => ({
+    name,
+    start: starts[i]! - (run === chroot ? sandbox0 : 0),
+    per: (loops[i]! - empty[i]!) / LOOP,
+    pipe: (pipes[i]! - empty[i]!) / PIPES,
+  }));
   const c = rows.find((r) => r.name.startsWith('chroot'))!;
   const x = rows[0]!;
   console.log(`  node -e 0                        ${node0.toFixed(1).padStart(7)} ms   (NODE_EXTRA_CA_CERTS unset, as every figure here)`);
@@ -83,8 +97,7 @@ function main(): void {
   console.log(`  floor: node -e 0 + chroot start = ${floor.toFixed(1)} ms = ${(floor / node0).toFixed(2)}x node -e 0 (the least a session from Node can cost${floor / node0 > 1.3 ? ', above the 1.3x goal: out of reach here' : ''}); xarch start is ${(x.start / floor).toFixed(2)}x it`);
   console.log(`  xarch's own overhead: (xarch start - chroot start) / node -e 0 = ${((x.start - c.start) / node0).toFixed(2)}x (Node's start, loading xarch, planning and the namespace chain)`);
   if (process.env.NODE_EXTRA_CA_CERTS) {
-    const caNode0 = median([process.execPath, '-e', '0'], 15, process.env);
-    const caStart = median(xarch('true'), 15, process.env);
+    const [caNode0, caStart] = medians([[process.execPath, '-e', '0'], xarch('true')], 15, process.env) as [number, number];
     console.log(`  with NODE_EXTRA_CA_CERTS set: node -e 0 ${caNode0.toFixed(1)} ms, xarch shell start ${caStart.toFixed(1)} ms, ${(caStart / caNode0).toFixed(2)}x; overhead (start - chroot start) / node -e 0 = ${((caStart - c.start) / caNode0).toFixed(2)}x`);
   }
   console.log('  (chroot start excludes unshare and registration; pipeline and per-program figures subtract each runner\'s own start)');
