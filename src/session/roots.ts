@@ -12,6 +12,7 @@
 import { processAlive as alive } from '../host/process.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import {
   chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
@@ -141,26 +142,56 @@ async function prepareLayoutDir(dir: string, cacheDir: string, platform: string 
 }
 
 /**
- * A file: one pass hashes it and unpacks it as a plain tar. A root tar is then
+ * The sha256 of `file`, hashed on another thread while this one unpacks
+ * (hashing in this thread was a quarter of a first start: 160 ms of 550 for
+ * a 188 MB root, measured on tmpfs; coreutils' sha256sum, without the CPU's
+ * SHA instructions, took 1 s). The file is read twice, the second time from
+ * the page cache. `cancel` stops it (the unpack failed).
+ */
+function fileDigest(file: string): { digest: Promise<string>; cancel: () => void } {
+  // execArgv []: a parent started with --input-type=module would make the eval'd code ESM.
+  const worker = new Worker(HASH_WORKER, { eval: true, workerData: file, execArgv: [] });
+  const digest = new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { hex?: string; error?: string }) => {
+      if (m.hex) resolve(m.hex);
+      else reject(fromSystemError(Object.assign(new Error(m.error), { code: m.error?.split(':')[0] }), file, 'archive'));
+    });
+    worker.once('error', (e) => reject(fromSystemError(e, file, 'archive')));
+    worker.once('exit', () => reject(new XarchError('ARCHIVE_INVALID', `${file}: not hashed`, { path: file })));
+  });
+  digest.catch(() => {});
+  return { digest, cancel: () => { void worker.terminate(); } };
+}
+
+const HASH_WORKER = `const { parentPort, workerData } = require('node:worker_threads');
+const hash = require('node:crypto').createHash('sha256');
+require('node:fs').createReadStream(workerData)
+  .on('data', (c) => hash.update(c))
+  .on('error', (e) => parentPort.postMessage({ error: (e.code || 'EIO') + ': ' + e.message }))
+  .on('end', () => parentPort.postMessage({ hex: hash.digest('hex') }));`;
+
+/**
+ * A file: one pass unpacks it as a plain tar while it is hashed beside. A root tar is then
  * complete; an image archive's unpacked members are its layout, whose layers
  * are applied next, and which is dropped afterwards.
  */
 async function prepareArchive(file: string, st: Stats, cacheDir: string, platform: string | undefined, progress?: Progressed): Promise<PreparedRoot> {
   const tmp = tempDir(cacheDir);
   try {
-    const hash = createHash('sha256');
     const extracted = path.join(tmp, 'root');
     mkdirSync(extracted);
     const u = new Unpacker(extracted);
     const counted = byteCounter(progress, `unpacking ${path.basename(file)}`, st.size);
-    const { stream, done } = openTar(file, undefined, (c) => { hash.update(c); counted?.(c); });
+    const hashing = fileDigest(file);
+    const { stream, done } = openTar(file, undefined, counted);
     try {
       await Promise.all([u.tar(stream), done]);
     } catch (e) {
+      hashing.cancel();
       throw named(e, file);
     }
     const stats = u.finish();
-    const archive = `sha256:${hash.digest('hex')}`;
+    const archive = `sha256:${await hashing.digest}`;
     const isImage = isOciLayout(extracted) || existsSync(path.join(extracted, 'manifest.json'));
     if (!isImage) {
       if (platform !== undefined) throw new XarchError('USAGE', `--platform applies to images; ${file} is a root file system tar`, { path: file, hint: 'drop --platform' });
