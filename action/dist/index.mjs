@@ -2633,6 +2633,7 @@ function usableInPlace(dir, st, writable, uid = process.getuid?.() ?? 0) {
 // src/session/roots.ts
 import { spawn as spawn2 } from "node:child_process";
 import { createHash as createHash4 } from "node:crypto";
+import { Worker } from "node:worker_threads";
 import {
   chmodSync as chmodSync3,
   existsSync as existsSync3,
@@ -3209,11 +3210,12 @@ function emptyStats() {
 }
 function lstatOrNull(p) {
   try {
-    return lstatSync4(p);
+    return lstatSync4(p, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }
 }
+var CREATE = constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | constants2.O_NOFOLLOW;
 var Unpacker = class {
   constructor(target, opts = {}) {
     this.target = target;
@@ -3368,15 +3370,21 @@ var Unpacker = class {
       this.stats.hardlinks++;
       return;
     }
-    this.remove(host);
     if (h.type === "symlink") {
+      this.remove(host);
       symlinkSync(h.linkname, host);
       if (this.keepOwners) this.chown(() => lchownSync(host, h.uid, h.gid));
       lutimesSync(host, h.mtime, h.mtime);
       this.stats.symlinks++;
       return;
     }
-    this.fd = openSync6(host, constants2.O_WRONLY | constants2.O_CREAT | constants2.O_EXCL | constants2.O_NOFOLLOW, 384);
+    try {
+      this.fd = openSync6(host, CREATE, 384);
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      this.remove(host);
+      this.fd = openSync6(host, CREATE, 384);
+    }
     this.fdPath = host;
     this.current = h;
     this.stats.files++;
@@ -3510,25 +3518,45 @@ async function prepareLayoutDir(dir, cacheDir, platform, progress) {
     if (existsSync3(tmp)) removeTree(tmp);
   }
 }
+function fileDigest(file) {
+  const worker = new Worker(HASH_WORKER, { eval: true, workerData: file, execArgv: [] });
+  const digest = new Promise((resolve, reject) => {
+    worker.once("message", (m) => {
+      if (m.hex) resolve(m.hex);
+      else reject(fromSystemError(Object.assign(new Error(m.error), { code: m.error?.split(":")[0] }), file, "archive"));
+    });
+    worker.once("error", (e) => reject(fromSystemError(e, file, "archive")));
+    worker.once("exit", () => reject(new XarchError("ARCHIVE_INVALID", `${file}: not hashed`, { path: file })));
+  });
+  digest.catch(() => {
+  });
+  return { digest, cancel: () => {
+    void worker.terminate();
+  } };
+}
+var HASH_WORKER = `const { parentPort, workerData } = require('node:worker_threads');
+const hash = require('node:crypto').createHash('sha256');
+require('node:fs').createReadStream(workerData)
+  .on('data', (c) => hash.update(c))
+  .on('error', (e) => parentPort.postMessage({ error: (e.code || 'EIO') + ': ' + e.message }))
+  .on('end', () => parentPort.postMessage({ hex: hash.digest('hex') }));`;
 async function prepareArchive(file, st, cacheDir, platform, progress) {
   const tmp = tempDir(cacheDir);
   try {
-    const hash = createHash4("sha256");
     const extracted = path9.join(tmp, "root");
     mkdirSync4(extracted);
     const u = new Unpacker(extracted);
     const counted = byteCounter(progress, `unpacking ${path9.basename(file)}`, st.size);
-    const { stream, done } = openTar(file, void 0, (c) => {
-      hash.update(c);
-      counted?.(c);
-    });
+    const hashing = fileDigest(file);
+    const { stream, done } = openTar(file, void 0, counted);
     try {
       await Promise.all([u.tar(stream), done]);
     } catch (e) {
+      hashing.cancel();
       throw named(e, file);
     }
     const stats = u.finish();
-    const archive = `sha256:${hash.digest("hex")}`;
+    const archive = `sha256:${await hashing.digest}`;
     const isImage = isOciLayout(extracted) || existsSync3(path9.join(extracted, "manifest.json"));
     if (!isImage) {
       if (platform !== void 0) throw new XarchError("USAGE", `--platform applies to images; ${file} is a root file system tar`, { path: file, hint: "drop --platform" });
