@@ -9,8 +9,9 @@
 // CommonJS one; `xarch status` loaded 25 modules and took 2.3x `node -e 0`.
 // One CommonJS file per command is one read and one compile, which the code
 // cache then mostly skips. tsc's ESM output under dist/src stays the
-// library, the fallback when no bundle is there, and what worker processes
-// run (their paths are kept: see metaUrlPlugin).
+// library and the fallback when no bundle is there; its paths are kept
+// (metaUrlPlugin), so modules find their neighbours, such as the scan
+// worker's entry, which runs that worker's own bundle (WORKERS).
 import path from 'node:path';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
