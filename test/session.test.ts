@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, TEST_USER, asUser, fixtureRoot, needFixture, needSandbox, xarch } from './helpers/env.js';
+import { CLI, FIXTURES, TEST_USER, asUser, fixtureRoot, needFixture, needSandbox, xarch } from './helpers/env.js';
 import { needSubordinateIds, SUBID_START } from './helpers/subids.js';
 import { treeDigest } from './helpers/tree.js';
 import { planIdMap, subordinateRanges } from '../src/session/idmap.js';
@@ -17,6 +17,8 @@ const skipNs = needSandbox() || needFixture('arm64');
 const mountCount = () => readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
 const temps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('xarch-rootfs-')).sort();
 const TEST_GID = () => spawnSync("id", ["-g", TEST_USER], { encoding: "utf8" }).stdout.trim();
+/** The host's own static busybox (scripts/fetch-fixtures.sh): it runs in a foreign root without any handler. */
+const HOST_BUSYBOX = path.join(FIXTURES, 'amd64', 'root', 'bin', 'busybox');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pgrep = (pattern: string) => spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim();
 
@@ -300,20 +302,34 @@ test('session: SIGTERM before the stage is ready ends xarch even when the stage 
   assert.equal(pgrep(marker), '', 'the orphaned stage read EOF on fd 3 and exited');
 });
 
-test('session: handlers are looked up after "go", while the stage makes the root\'s view; a lookup that fails ends the session with its error and leaves nothing', { skip: skipNs }, async () => {
+test('session: handlers are looked up after "go", while the stage makes the root\'s view; a lookup that fails ends the session with its error, never starts the command and leaves nothing', { skip: skipNs || (!existsSync(HOST_BUSYBOX) && `no host busybox at ${HOST_BUSYBOX}: run 'bash scripts/fetch-fixtures.sh'`) }, async () => {
   const { prepareSession, runSession } = await import('../src/session/session.js');
   const { XarchError } = await import('../src/core/errors.js');
-  const prepared = await prepareSession({ rootfs: fixtureRoot('arm64')!, command: ['true'] });
+  // The command is the host's own static busybox, bound in: it runs without any handler, so
+  // only the stage's refusal to start it after a failed lookup keeps /mnt/ran from existing.
+  const hostBusybox = HOST_BUSYBOX;
+  // A root of its own: the binds' mount points are made in it.
+  const { work, root } = copyRoot();
+  const ran = path.join(work, 'ran');
+  const prepared = await prepareSession({ rootfs: root, binds: [`${hostBusybox}:/busybox:ro`, `${work}:/mnt`], command: ['/busybox', 'touch', '/mnt/ran'] });
   let calls = 0;
-  const failing = { ...prepared, handlers: () => { calls++; throw new XarchError('EMULATOR_NOT_FOUND', 'no emulator for aarch64 (test)', { hint: 'install one' }); } };
+  const failing = { ...prepared, handlers: () => {
+    calls++;
+    // Long enough for the stage to be waiting for the register lines when the lookup gives up.
+    for (const until = Date.now() + 300; Date.now() < until;);
+    throw new XarchError('EMULATOR_NOT_FOUND', 'no emulator for aarch64 (test)', { hint: 'install one' });
+  } };
   await assert.rejects(runSession(failing, false), (e: any) => e.code === 'EMULATOR_NOT_FOUND' && /\(test\)/.test(e.message));
   assert.equal(calls, 1);
   await sleep(300);
   assert.equal(pgrep('xarch-shell'), '', 'no stage is left');
   assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /xarch-dev|xarch-stage/, 'no mount is left');
+  assert.equal(existsSync(ran), false, 'the command never started');
   // And the same plan with its real lookup runs.
   let looked = 0;
   const real = { ...prepared, handlers: () => { looked++; return prepared.handlers(); } };
   assert.equal(await runSession(real, false), 0);
   assert.equal(looked, 1);
+  assert.equal(existsSync(ran), true, 'the command ran');
+  rmSync(work, { recursive: true, force: true });
 });

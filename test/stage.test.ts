@@ -46,7 +46,11 @@ test('stage: nothing is written to a register file before the private binfmt_mis
       assert.ok(mounted > 0 && writes.length > 0, lines.join('\n'));
       assert.ok(writes.every((i) => i > mounted), 'every register write waits for the mount');
       assert.ok(lines.some((l) => l.startsWith('mount -t binfmt_misc') && l.includes(' & binfmt_mount=$!')), 'the mount runs while /dev is made');
-      if (rules === 'sent') assert.match(lines[writes[0]!]!, /^while IFS= read -r rule <&3; do printf '%s' "\$rule" > /);
+      if (rules === 'sent') {
+        assert.match(lines[writes[0]!]!, /^while IFS= read -r rule <&3 && \[ "\$rule" != \. \]; do printf '%s' "\$rule" > /);
+        // EOF before the '.' that ends the lines: xarch gave up, and the command never starts.
+        assert.equal(lines[writes[0]! + 1], '[ "$rule" = . ] || exit 125');
+      }
     }
   }
 });

@@ -108,9 +108,11 @@ export function binfmtStage(dirWord: string, registerLines: readonly string[] | 
   const mount = `mount -t binfmt_misc binfmt_misc ${d} 2>/dev/null`;
   const lines = meanwhile.length ? [`${mount} & binfmt_mount=$!`, ...meanwhile, 'wait $binfmt_mount || fail binfmt'] : [`${mount} || fail binfmt`];
   if (registerLines === 'sent') {
-    // The lines xarch sends after "go" (StageChannel.send), one a line, to
-    // EOF: dash's read takes a byte a call, a few hundred bytes here.
-    lines.push(`while IFS= read -r rule <&3; do printf '%s' "$rule" > ${d}/register || { n=\${rule#:}; fail register "\${n%%:*}"; }; done`);
+    // The lines xarch sends after "go" (StageChannel.send), one a line, and
+    // then a line '.' (no rule is '.'): EOF before it means xarch gave up
+    // (its handler lookup failed), and the stage ends without starting the
+    // command. dash's read takes a byte a call, a few hundred bytes here.
+    lines.push(`while IFS= read -r rule <&3 && [ "$rule" != . ]; do printf '%s' "$rule" > ${d}/register || { n=\${rule#:}; fail register "\${n%%:*}"; }; done`, '[ "$rule" = . ] || exit 125');
   } else for (const r of registerLines) lines.push(`printf '%s' ${shellQuote(r)} > ${d}/register || fail register ${shellQuote(r.split(':')[1] ?? r)}`);
   return lines.join('\n');
 }
@@ -227,8 +229,9 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
   };
   const fail = (e: unknown) => {
     failure = e as XarchError;
-    abort();
+    // The launcher first: its stage dies with it (--kill-child) before it reads EOF on fd 3.
     child.kill('SIGKILL');
+    abort();
   };
   // "go" once the stage is ready and its IDs are mapped; the register lines
   // after it, to EOF, once they are known.
@@ -243,7 +246,7 @@ export function openStageChannel(child: ChildProcess, map: IdMap | null, release
       if (lines === undefined || sent) return;
       sent = true;
       const rules = typeof lines === 'function' ? lines() : lines;
-      go.end(rules.map((l) => `${l}\n`).join(''));
+      go.end(`${rules.map((l) => `${l}\n`).join('')}.\n`);
     } catch (e) {
       fail(e);
     }
