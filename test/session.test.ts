@@ -310,26 +310,29 @@ test('session: handlers are looked up after "go", while the stage makes the root
   const hostBusybox = HOST_BUSYBOX;
   // A root of its own: the binds' mount points are made in it.
   const { work, root } = copyRoot();
-  const ran = path.join(work, 'ran');
-  const prepared = await prepareSession({ rootfs: root, binds: [`${hostBusybox}:/busybox:ro`, `${work}:/mnt`], command: ['/busybox', 'touch', '/mnt/ran'] });
-  let calls = 0;
-  const failing = { ...prepared, handlers: () => {
-    calls++;
-    // Long enough for the stage to be waiting for the register lines when the lookup gives up.
-    for (const until = Date.now() + 300; Date.now() < until;);
-    throw new XarchError('EMULATOR_NOT_FOUND', 'no emulator for aarch64 (test)', { hint: 'install one' });
-  } };
-  await assert.rejects(runSession(failing, false), (e: any) => e.code === 'EMULATOR_NOT_FOUND' && /\(test\)/.test(e.message));
-  assert.equal(calls, 1);
-  await sleep(300);
-  assert.equal(pgrep('xarch-shell'), '', 'no stage is left');
-  assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /xarch-dev|xarch-stage/, 'no mount is left');
-  assert.equal(existsSync(ran), false, 'the command never started');
-  // And the same plan with its real lookup runs.
-  let looked = 0;
-  const real = { ...prepared, handlers: () => { looked++; return prepared.handlers(); } };
-  assert.equal(await runSession(real, false), 0);
-  assert.equal(looked, 1);
-  assert.equal(existsSync(ran), true, 'the command ran');
-  rmSync(work, { recursive: true, force: true });
+  try {
+    const ran = path.join(work, 'ran');
+    const prepared = await prepareSession({ rootfs: root, binds: [`${hostBusybox}:/busybox:ro`, `${work}:/mnt`], command: ['/busybox', 'touch', '/mnt/ran'] });
+    let calls = 0;
+    const failing = { ...prepared, handlers: () => {
+      calls++;
+      // Long enough for the stage to be waiting for the register lines when the lookup gives up.
+      for (const until = Date.now() + 300; Date.now() < until;);
+      throw new XarchError('EMULATOR_NOT_FOUND', 'no emulator for aarch64 (test)', { hint: 'install one' });
+    } };
+    await assert.rejects(runSession(failing, false), (e: any) => e.code === 'EMULATOR_NOT_FOUND' && /\(test\)/.test(e.message));
+    assert.equal(calls, 1);
+    await sleep(300);
+    assert.equal(pgrep('xarch-shell'), '', 'no stage is left');
+    assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /xarch-dev|xarch-stage/, 'no mount is left');
+    assert.equal(existsSync(ran), false, 'the command never started');
+    // And the same plan with its real lookup runs.
+    let looked = 0;
+    const real = { ...prepared, handlers: () => { looked++; return prepared.handlers(); } };
+    assert.equal(await runSession(real, false), 0);
+    assert.equal(looked, 1);
+    assert.equal(existsSync(ran), true, 'the command ran');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
