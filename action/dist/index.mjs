@@ -3522,8 +3522,8 @@ function fileDigest(file) {
   const worker = new Worker(HASH_WORKER, { eval: true, workerData: file, execArgv: [] });
   const digest = new Promise((resolve, reject) => {
     worker.once("message", (m) => {
-      if (m.hex) resolve(m.hex);
-      else reject(fromSystemError(Object.assign(new Error(m.error), { code: m.error?.split(":")[0] }), file, "archive"));
+      if ("hex" in m) resolve(m.hex);
+      else reject(fromSystemError(Object.assign(new Error(m.error.message), { code: m.error.code }), file, "archive"));
     });
     worker.once("error", (e) => reject(fromSystemError(e, file, "archive")));
     worker.once("exit", () => reject(new XarchError("ARCHIVE_INVALID", `${file}: not hashed`, { path: file })));
@@ -3538,7 +3538,7 @@ var HASH_WORKER = `const { parentPort, workerData } = require('node:worker_threa
 const hash = require('node:crypto').createHash('sha256');
 require('node:fs').createReadStream(workerData)
   .on('data', (c) => hash.update(c))
-  .on('error', (e) => parentPort.postMessage({ error: (e.code || 'EIO') + ': ' + e.message }))
+  .on('error', (e) => parentPort.postMessage({ error: { code: e.code, message: e.message } }))
   .on('end', () => parentPort.postMessage({ hex: hash.digest('hex') }));`;
 async function prepareArchive(file, st, cacheDir, platform, progress) {
   const tmp = tempDir(cacheDir);
@@ -3803,11 +3803,7 @@ function fromApt(work, opts) {
   const aptOpts = opts.suite ? privateAptConfig(work, opts.suite, opts.etcDir ?? "/etc") : [];
   const label2 = opts.suite ? `apt:${opts.suite}` : "apt";
   if (opts.suite) run(["apt-get", ...aptOpts, "update"], `apt-get update for ${opts.suite}`);
-  const candidate = (pkg2) => {
-    const out = spawnSync4("apt-cache", [...aptOpts, "policy", pkg2], { encoding: "utf8" }).stdout ?? "";
-    const m = /Candidate:\s*(\S+)/.exec(out);
-    return m && m[1] !== "(none)" ? m[1] : null;
-  };
+  const candidate = (pkg2) => aptCandidate(aptOpts, pkg2);
   const userVersion = candidate("qemu-user");
   const v = qemuVersion(userVersion?.replace(/^\d+:/, "") ?? null);
   const pkg = v && (v[0] > 9 || v[0] === 9 && v[1] >= 1) ? "qemu-user" : "qemu-user-static";
@@ -3815,18 +3811,25 @@ function fromApt(work, opts) {
   if (!version) {
     throw new XarchError("SOURCE_UNAVAILABLE", `apt knows no ${pkg}${opts.suite ? ` in ${opts.suite}` : ""}`, { hint: opts.suite ? "check the suite name (bookworm, trixie, \u2026)" : "apt-get update, or name a suite with --suite" });
   }
-  const dl = path10.join(work, "download");
+  const root = path10.join(work, "root");
+  aptDownloadUnpack(aptOpts, `${pkg}=${version}`, path10.join(work, "download"), root, (phase) => opts.progress?.({ phase, done: 0, unit: "files" }));
+  return { source: label2, packages: [`${pkg}=${version}`], candidates: findCandidates(root) };
+}
+function aptCandidate(apt, pkg) {
+  const out = spawnSync4("apt-cache", [...apt, "policy", pkg], { encoding: "utf8" }).stdout ?? "";
+  const m = /Candidate:\s*(\S+)/.exec(out);
+  return m && m[1] !== "(none)" ? m[1] : null;
+}
+function aptDownloadUnpack(apt, spec, dl, into, phase) {
   mkdirSync5(dl, { recursive: true, mode: 493 });
   spawnSync4("chmod", ["0777", dl]);
-  opts.progress?.({ phase: `downloading ${pkg}=${version}`, done: 0, unit: "files" });
-  run(["apt-get", ...aptOpts, "download", `${pkg}=${version}`], `apt-get download ${pkg}`, { cwd: dl });
+  phase?.(`downloading ${spec}`);
+  run(["apt-get", ...apt, "download", spec], `apt-get download ${spec}`, { cwd: dl });
   const deb = readdirSync6(dl).find((n) => n.endsWith(".deb"));
-  if (!deb) throw new XarchError("SOURCE_UNAVAILABLE", `apt-get download ${pkg} left no .deb`, { hint: "run it by hand to see why" });
-  const root = path10.join(work, "root");
-  mkdirSync5(root, { recursive: true });
-  opts.progress?.({ phase: `unpacking ${deb}`, done: 0, unit: "files" });
-  run(["dpkg-deb", "-x", path10.join(dl, deb), root], `unpacking ${deb}`);
-  return { source: label2, packages: [`${pkg}=${version}`], candidates: findCandidates(root) };
+  if (!deb) throw new XarchError("SOURCE_UNAVAILABLE", `apt-get download ${spec} left no .deb`, { hint: "run it by hand to see why" });
+  mkdirSync5(into, { recursive: true });
+  phase?.(`unpacking ${deb}`);
+  run(["dpkg-deb", "-x", path10.join(dl, deb), into], `unpacking ${deb}`);
 }
 function privateAptConfig(work, suite, etcDir) {
   const dir = path10.join(work, "apt");

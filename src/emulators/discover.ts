@@ -148,12 +148,11 @@ export function packageOwners(files: readonly string[]): Map<string, string> {
 }
 
 /**
- * Every file name parseEmulatorName gives one of `cpus` for, in the order a
- * sorted directory listing would hold them: a few stat calls per directory
- * instead of listing PATH (a session's planning spent most of its time
- * reading /usr/bin and the rest of PATH).
+ * Every file name parseEmulatorName gives one of `cpus` for, with what it
+ * makes of it, in the order a sorted directory listing would hold them: a
+ * few stat calls per directory instead of listing PATH (a session's
+ * planning spent most of its time reading /usr/bin and the rest of PATH).
  */
-/** The names an emulator of `cpus` can have, in name order, each with what parseEmulatorName makes of it. */
 function candidateNames(cpus: ReadonlySet<string>): { base: string; cpu: string; wrapper: boolean }[] {
   const names = [...cpus].flatMap((c) => [`qemu-${c}-static`, `qemu-${c}`, `qemu-${c}-binfmt-P`, `${c}-binfmt-P`]).sort();
   return names.flatMap((base) => {

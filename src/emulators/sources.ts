@@ -101,11 +101,7 @@ function fromApt(work: string, opts: SourceOptions): Unpacked {
   const aptOpts = opts.suite ? privateAptConfig(work, opts.suite, opts.etcDir ?? '/etc') : [];
   const label = opts.suite ? `apt:${opts.suite}` : 'apt';
   if (opts.suite) run(['apt-get', ...aptOpts, 'update'], `apt-get update for ${opts.suite}`);
-  const candidate = (pkg: string): string | null => {
-    const out = spawnSync('apt-cache', [...aptOpts, 'policy', pkg], { encoding: 'utf8' }).stdout ?? '';
-    const m = /Candidate:\s*(\S+)/.exec(out);
-    return m && m[1] !== '(none)' ? m[1]! : null;
-  };
+  const candidate = (pkg: string) => aptCandidate(aptOpts, pkg);
   const userVersion = candidate('qemu-user');
   const v = qemuVersion(userVersion?.replace(/^\d+:/, '') ?? null);
   const pkg = v && (v[0] > 9 || (v[0] === 9 && v[1] >= 1)) ? 'qemu-user' : 'qemu-user-static';
@@ -113,19 +109,34 @@ function fromApt(work: string, opts: SourceOptions): Unpacked {
   if (!version) {
     throw new XarchError('SOURCE_UNAVAILABLE', `apt knows no ${pkg}${opts.suite ? ` in ${opts.suite}` : ''}`, { hint: opts.suite ? 'check the suite name (bookworm, trixie, …)' : 'apt-get update, or name a suite with --suite' });
   }
-  const dl = path.join(work, 'download');
+  const root = path.join(work, 'root');
+  aptDownloadUnpack(aptOpts, `${pkg}=${version}`, path.join(work, 'download'), root, (phase) => opts.progress?.({ phase, done: 0, unit: 'files' }));
+  return { source: label, packages: [`${pkg}=${version}`], candidates: findCandidates(root) };
+}
+
+/** apt's candidate version of `pkg` (apt-cache policy with the options `apt`), or null. */
+export function aptCandidate(apt: readonly string[], pkg: string): string | null {
+  const out = spawnSync('apt-cache', [...apt, 'policy', pkg], { encoding: 'utf8' }).stdout ?? '';
+  const m = /Candidate:\s*(\S+)/.exec(out);
+  return m && m[1] !== '(none)' ? m[1]! : null;
+}
+
+/**
+ * Download `spec` (PKG=VERSION, PKG:ARCH=VERSION) with apt into the new
+ * directory `dl` (not installed: apt verifies the download's signature and
+ * checksum chain) and unpack it into `into`. SOURCE_UNAVAILABLE on failure.
+ */
+export function aptDownloadUnpack(apt: readonly string[], spec: string, dl: string, into: string, phase?: (text: string) => void): void {
   mkdirSync(dl, { recursive: true, mode: 0o755 });
   // Root's downloads run as _apt, which must be able to write here.
   spawnSync('chmod', ['0777', dl]);
-  opts.progress?.({ phase: `downloading ${pkg}=${version}`, done: 0, unit: 'files' });
-  run(['apt-get', ...aptOpts, 'download', `${pkg}=${version}`], `apt-get download ${pkg}`, { cwd: dl });
+  phase?.(`downloading ${spec}`);
+  run(['apt-get', ...apt, 'download', spec], `apt-get download ${spec}`, { cwd: dl });
   const deb = readdirSync(dl).find((n) => n.endsWith('.deb'));
-  if (!deb) throw new XarchError('SOURCE_UNAVAILABLE', `apt-get download ${pkg} left no .deb`, { hint: 'run it by hand to see why' });
-  const root = path.join(work, 'root');
-  mkdirSync(root, { recursive: true });
-  opts.progress?.({ phase: `unpacking ${deb}`, done: 0, unit: 'files' });
-  run(['dpkg-deb', '-x', path.join(dl, deb), root], `unpacking ${deb}`);
-  return { source: label, packages: [`${pkg}=${version}`], candidates: findCandidates(root) };
+  if (!deb) throw new XarchError('SOURCE_UNAVAILABLE', `apt-get download ${spec} left no .deb`, { hint: 'run it by hand to see why' });
+  mkdirSync(into, { recursive: true });
+  phase?.(`unpacking ${deb}`);
+  run(['dpkg-deb', '-x', path.join(dl, deb), into], `unpacking ${deb}`);
 }
 
 /**

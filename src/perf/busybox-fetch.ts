@@ -6,11 +6,11 @@
 // unpacked into a cache, DIR/<debian-arch>/root, the layout --busybox-dir
 // reads. apt verifies the download's signature and checksum chain.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { XarchError } from '../core/errors.js';
-import { hostCodename, privateAptConfig } from '../emulators/sources.js';
+import { isXarchError, XarchError } from '../core/errors.js';
+import { aptCandidate, aptDownloadUnpack, hostCodename, privateAptConfig } from '../emulators/sources.js';
 import type { Progress } from '../core/progress.js';
 
 export interface FetchOptions {
@@ -65,14 +65,12 @@ export function fetchBusyboxes(debian: readonly string[], dir: string, opts: Fet
     // update exit non-zero; what counts is whether each download works.
     const update = spawnSync('apt-get', [...apt, '-q', 'update'], { encoding: 'utf8' });
     if (update.error) throw new XarchError('SOURCE_UNAVAILABLE', `cannot run apt-get: ${update.error.message}`, { hint: 'install apt' });
-    const dl = path.join(work, 'download');
-    mkdirSync(dl, { mode: 0o755 });
-    // Root's downloads run as _apt, which must be able to write here.
-    spawnSync('chmod', ['0777', work, dl]);
+    // apt's _apt user must reach the download directories in it (mkdtemp made it 0700).
+    chmodSync(work, 0o755);
     const out: Fetched[] = [];
     for (const [i, arch] of archs.entries()) {
       opts.progress?.({ phase: `busybox-static:${arch}`, done: i, total: archs.length, unit: 'files' });
-      out.push(fetchOne(apt, arch, dl, dir, update.status === 0 ? '' : lastLine(update.stderr)));
+      out.push(fetchOne(apt, arch, work, dir, update.status === 0 ? '' : lastLine(update.stderr)));
     }
     return out;
   } finally {
@@ -84,23 +82,24 @@ function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).pop() ?? '';
 }
 
-function fetchOne(apt: string[], arch: string, dl: string, dir: string, updateError: string): Fetched {
+function fetchOne(apt: string[], arch: string, work: string, dir: string, updateError: string): Fetched {
   const fail = (error: string): Fetched => ({ debian: arch, version: null, busybox: null, error });
-  const policy = spawnSync('apt-cache', [...apt, 'policy', `busybox-static:${arch}`], { encoding: 'utf8' }).stdout ?? '';
-  const version = /Candidate:\s*(\S+)/.exec(policy)?.[1];
-  if (!version || version === '(none)') return fail(`apt knows no busybox-static:${arch}${updateError ? ` (apt-get update: ${updateError})` : ''}`);
-  for (const f of readdirSync(dl)) rmSync(path.join(dl, f), { force: true });
-  const got = spawnSync('apt-get', [...apt, '-q', 'download', `busybox-static:${arch}=${version}`], { cwd: dl, encoding: 'utf8' });
-  const deb = readdirSync(dl).find((n) => n.endsWith('.deb'));
-  if (got.status !== 0 || !deb) return fail(`apt-get download busybox-static:${arch} failed: ${lastLine(got.stderr) || `exit ${got.status}`}`);
+  const version = aptCandidate(apt, `busybox-static:${arch}`);
+  if (!version) return fail(`apt knows no busybox-static:${arch}${updateError ? ` (apt-get update: ${updateError})` : ''}`);
   const fresh = path.join(dir, `.${arch}.new`);
   rmSync(fresh, { recursive: true, force: true });
-  mkdirSync(path.join(fresh, 'root'), { recursive: true });
-  const x = spawnSync('dpkg-deb', ['-x', path.join(dl, deb), path.join(fresh, 'root')], { encoding: 'utf8' });
   const busybox = path.join(fresh, 'root', 'bin', 'busybox');
-  if (x.status !== 0 || !existsSync(busybox)) {
+  let error: string | undefined;
+  try {
+    aptDownloadUnpack(apt, `busybox-static:${arch}=${version}`, path.join(work, `download-${arch}`), path.join(fresh, 'root'));
+    if (!existsSync(busybox)) error = `busybox-static:${arch}=${version} holds no bin/busybox`;
+  } catch (e) {
+    if (!isXarchError(e)) throw e;
+    error = e.message;
+  }
+  if (error) {
     rmSync(fresh, { recursive: true, force: true });
-    return fail(`cannot unpack ${deb}: ${lastLine(x.stderr) || 'no bin/busybox in it'}`);
+    return fail(error);
   }
   const final = path.join(dir, arch);
   rmSync(final, { recursive: true, force: true });

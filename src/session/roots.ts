@@ -152,9 +152,9 @@ function fileDigest(file: string): { digest: Promise<string>; cancel: () => void
   // execArgv []: a parent started with --input-type=module would make the eval'd code ESM.
   const worker = new Worker(HASH_WORKER, { eval: true, workerData: file, execArgv: [] });
   const digest = new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { hex?: string; error?: string }) => {
-      if (m.hex) resolve(m.hex);
-      else reject(fromSystemError(Object.assign(new Error(m.error), { code: m.error?.split(':')[0] }), file, 'archive'));
+    worker.once('message', (m: { hex: string } | { error: { code?: string; message: string } }) => {
+      if ('hex' in m) resolve(m.hex);
+      else reject(fromSystemError(Object.assign(new Error(m.error.message), { code: m.error.code }), file, 'archive'));
     });
     worker.once('error', (e) => reject(fromSystemError(e, file, 'archive')));
     worker.once('exit', () => reject(new XarchError('ARCHIVE_INVALID', `${file}: not hashed`, { path: file })));
@@ -167,7 +167,7 @@ const HASH_WORKER = `const { parentPort, workerData } = require('node:worker_thr
 const hash = require('node:crypto').createHash('sha256');
 require('node:fs').createReadStream(workerData)
   .on('data', (c) => hash.update(c))
-  .on('error', (e) => parentPort.postMessage({ error: (e.code || 'EIO') + ': ' + e.message }))
+  .on('error', (e) => parentPort.postMessage({ error: { code: e.code, message: e.message } }))
   .on('end', () => parentPort.postMessage({ hex: hash.digest('hex') }));`;
 
 /**
