@@ -10,7 +10,7 @@ export type { ErrorCode, ErrorDetails } from './core/errors.js';
 
 // ---- the pure core: bytes and strings in, values out
 export { parseElf, parseDynamic, bytesReadAt, looksLikeElf, machineName } from './core/elf.js';
-export type { ElfInfo, ElfType, DynamicInfo, ReadAt } from './core/elf.js';
+export type { ElfInfo, ElfHeaders, ElfType, DynamicInfo, ReadAt } from './core/elf.js';
 export {
   TARGETS, getTarget, resolveTarget, closestNames, allNames, hostFamily, hostTargets, isHostTarget,
   targetsForHeader, headerMatches, emulatorName, xarchEntryName, targetForEntryName,

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { DEBIAN_ARCHES, fixtureRoot, needCommand, needFixture } from './helpers/env.js';
-import { bytesReadAt, decodeAbi, looksLikeElf, parseElf, type ReadAt } from '../src/core/elf.js';
+import { bytesReadAt, decodeAbi, looksLikeElf, parseElf, type ElfInfo, type ReadAt } from '../src/core/elf.js';
 import { readDynamicFile, readElfFile } from '../src/host/file.js';
 import { isXarchError } from '../src/core/errors.js';
 
@@ -171,7 +171,7 @@ function dyn64(entries: [bigint, bigint][]): Uint8Array {
 }
 
 test('elf: generated headers, valid and hostile (code and byte offset)', () => {
-  type Want = { code: string; offset: number } | ((i: ReturnType<typeof parseElf>) => void);
+  type Want = { code: string; offset: number } | ((i: ElfInfo) => void);
   const cases: [string, Uint8Array, Want][] = [
     ['empty file', new Uint8Array(0), { code: 'ELF_NOT_ELF', offset: 0 }],
     ['3 bytes of magic', text('\x7fEL'), { code: 'ELF_NOT_ELF', offset: 0 }],
@@ -214,7 +214,19 @@ test('elf: generated headers, valid and hostile (code and byte offset)', () => {
   ];
   for (const [name, bytes, want] of cases) {
     if (typeof want === 'function') {
-      want(parseElf(bytesReadAt(bytes)));
+      const inMemory = bytesReadAt(bytes);
+      const recorded = (reads: number[]): ReadAt => (offset, length) => { reads.push(offset); return inMemory(offset, length); };
+      const fullReads: number[] = [];
+      const info = parseElf(recorded(fullReads));
+      want(info);
+      // Without pie: the same headers, from the same reads less the dynamic section's (at 300 in these cases).
+      const headerReads: number[] = [];
+      const headers = parseElf(recorded(headerReads), { pie: false });
+      const { pie, ...rest } = info;
+      assert.equal(typeof pie, 'boolean', name);
+      assert.deepEqual(headers, rest, name);
+      assert.ok(headerReads.every((o) => fullReads.includes(o)), name);
+      if (/DF_1_PIE|DT_SONAME/.test(name)) assert.deepEqual([fullReads.includes(300), headerReads.includes(300)], [true, false], `${name}: reads ${headerReads}`);
       continue;
     }
     assert.throws(() => parseElf(bytesReadAt(bytes)), (e: unknown) => {

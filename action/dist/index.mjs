@@ -1419,7 +1419,7 @@ function decodeAbi(machine, elfClass, byteOrder, flags) {
 function fail(code, message, offset) {
   throw new XarchError(code, message, { offset, hint: code === "ELF_NOT_ELF" ? "give an ELF executable or library" : "the file is damaged or not a complete ELF file" });
 }
-function parseElf(read) {
+function parseElf(read, opts) {
   const head = read(0, 256);
   if (!looksLikeElf(head)) fail("ELF_NOT_ELF", head.length < 4 ? "not an ELF file (shorter than the 4-byte magic)" : "not an ELF file (no \\x7fELF magic)", 0);
   if (head.length < 16) fail("ELF_TRUNCATED", `truncated ELF identification (${head.length} of 16 bytes)`, head.length);
@@ -1479,11 +1479,10 @@ function parseElf(read) {
       interpreter = LATIN1.decode(s.subarray(0, nul));
     }
   }
-  const pie = eType === 3 && isPie(read, dynamic, elfClass, le, interpreter !== null);
   const type = TYPES[eType] ?? "UNKNOWN";
   const linkage = interpreter !== null ? "dynamic" : eType === 3 ? "static-pie" : "static";
   const header2 = head.slice(0, 256);
-  return {
+  const headers = {
     elfClass,
     byteOrder: le ? "little" : "big",
     osabi: head[7],
@@ -1491,7 +1490,6 @@ function parseElf(read) {
     abiVersion: head[8],
     type,
     eType,
-    pie,
     machine,
     machineName: machineName(machine),
     flags,
@@ -1502,6 +1500,8 @@ function parseElf(read) {
     targets: targetsForHeader(header2).map((t) => t.name),
     header: header2
   };
+  if (opts?.pie === false) return headers;
+  return { ...headers, pie: eType === 3 && isPie(read, dynamic, elfClass, le, interpreter !== null) };
 }
 function isPie(read, dynamic, elfClass, le, hasInterp) {
   if (dynamic === null) return hasInterp;

@@ -137,8 +137,19 @@ function fail(code: 'ELF_NOT_ELF' | 'ELF_TRUNCATED' | 'ELF_INVALID', message: st
   throw new XarchError(code, message, { offset, hint: code === 'ELF_NOT_ELF' ? 'give an ELF executable or library' : 'the file is damaged or not a complete ELF file' });
 }
 
-/** Parse an ELF file's headers. Throws ELF_NOT_ELF, ELF_TRUNCATED or ELF_INVALID with the offset. */
-export function parseElf(read: ReadAt): ElfInfo {
+/** What parseElf tells without the dynamic section: all but `pie`. */
+export type ElfHeaders = Omit<ElfInfo, 'pie'>;
+
+/**
+ * Parse an ELF file's headers. Throws ELF_NOT_ELF, ELF_TRUNCATED or
+ * ELF_INVALID with the offset. With `{ pie: false }` the dynamic section,
+ * which only `pie` needs, is not read: scan, which does not report it,
+ * spares a read of its own for nearly every shared object and PIE (it lies
+ * past the first KiB), and in an archive the copy of it past a member's head.
+ */
+export function parseElf(read: ReadAt, opts: { pie: false }): ElfHeaders;
+export function parseElf(read: ReadAt): ElfInfo;
+export function parseElf(read: ReadAt, opts?: { pie: false }): ElfInfo | ElfHeaders {
   const head = read(0, 256);
   if (!looksLikeElf(head)) fail('ELF_NOT_ELF', head.length < 4 ? 'not an ELF file (shorter than the 4-byte magic)' : 'not an ELF file (no \\x7fELF magic)', 0);
   if (head.length < 16) fail('ELF_TRUNCATED', `truncated ELF identification (${head.length} of 16 bytes)`, head.length);
@@ -203,11 +214,10 @@ export function parseElf(read: ReadAt): ElfInfo {
       interpreter = LATIN1.decode(s.subarray(0, nul));
     }
   }
-  const pie = eType === 3 && isPie(read, dynamic, elfClass, le, interpreter !== null);
   const type = TYPES[eType] ?? 'UNKNOWN';
   const linkage = interpreter !== null ? 'dynamic' : eType === 3 ? 'static-pie' : 'static';
   const header = head.slice(0, 256);
-  return {
+  const headers: ElfHeaders = {
     elfClass,
     byteOrder: le ? 'little' : 'big',
     osabi: head[7]!,
@@ -215,7 +225,6 @@ export function parseElf(read: ReadAt): ElfInfo {
     abiVersion: head[8]!,
     type,
     eType,
-    pie,
     machine,
     machineName: machineName(machine),
     flags,
@@ -226,6 +235,8 @@ export function parseElf(read: ReadAt): ElfInfo {
     targets: targetsForHeader(header).map((t) => t.name),
     header,
   };
+  if (opts?.pie === false) return headers;
+  return { ...headers, pie: eType === 3 && isPie(read, dynamic, elfClass, le, interpreter !== null) };
 }
 
 /** PIE or shared object, for an ET_DYN file (see ElfInfo.pie). */

@@ -8,7 +8,7 @@ import { Walker, type ElfFacts, type WalkPart } from './walk.js';
 import { resolveInRoot, resolveWith, type InRootLookup } from '../host/rootfs.js';
 import { getTarget, emulatorName, isHostTarget, TARGETS, type Target } from '../core/arch.js';
 import { normaliseMemberPath } from '../host/tar.js';
-import { bytesReadAt, looksLikeElf, parseElf, type ElfInfo } from '../core/elf.js';
+import { bytesReadAt, looksLikeElf, parseElf, type ElfHeaders } from '../core/elf.js';
 
 export interface TargetCount {
   count: number;
@@ -48,7 +48,7 @@ export interface ScanReport {
   seconds: number;
 }
 
-/** Accumulates ElfInfo per file into a report (pure). */
+/** Accumulates the ELF facts of each file into a report (pure). */
 export class ScanAccumulator {
   files = 0;
   elfFiles = 0;
@@ -164,7 +164,7 @@ export function treeHas(root: string, p: string): boolean {
 export interface VirtualEntry {
   type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
   linkname: string;
-  info?: ElfInfo;
+  info?: ElfHeaders;
   invalidElf?: boolean;
 }
 
@@ -199,13 +199,13 @@ export function virtualHas(fsmap: Map<string, VirtualEntry>, p: string): boolean
   return resolveWith(virtualLookup(fsmap), p) !== null;
 }
 
-/** ElfInfo of a tar member's head (plus a later range it kept), or nothing when it is not ELF. */
-export function elfOfHead(head: Uint8Array, extra?: { offset: number; bytes: Uint8Array }): { info?: ElfInfo; invalid?: boolean } {
+/** The ELF headers of a tar member's head (plus a later range it kept), or nothing when it is not ELF. */
+export function elfOfHead(head: Uint8Array, extra?: { offset: number; bytes: Uint8Array }): { info?: ElfHeaders; invalid?: boolean } {
   if (!looksLikeElf(head)) return {};
   const inHead = bytesReadAt(head);
   const read = extra ? bytesReadAt(extra.bytes, inHead, extra.offset) : inHead;
   try {
-    return { info: parseElf(read) };
+    return { info: parseElf(read, { pie: false }) };
   } catch {
     return { invalid: true };
   }
@@ -223,7 +223,7 @@ export function elfLaterRange(head: Uint8Array): { offset: number; length: numbe
     parseElf((offset, length) => {
       if (offset + length > head.length && !want) want = { offset, length: Math.min(length, 4096) };
       return inHead(offset, length);
-    });
+    }, { pie: false });
   } catch { /* the head alone is not enough: that is the point */ }
   return want;
 }

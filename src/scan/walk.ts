@@ -17,10 +17,10 @@ import { readdirSync } from 'node:fs';
 import { fsPath, withHeadSeen } from '../host/file.js';
 import { decodePath, hasEscapedBytes } from '../core/path-bytes.js';
 import { isXarchError } from '../core/errors.js';
-import { looksLikeElf, parseElf, type ElfInfo, type ReadAt } from '../core/elf.js';
+import { looksLikeElf, parseElf, type ElfHeaders, type ReadAt } from '../core/elf.js';
 
-/** What the report needs of a file's ElfInfo: small enough to post between threads. */
-export type ElfFacts = Pick<ElfInfo, 'elfClass' | 'byteOrder' | 'abi' | 'type' | 'linkage' | 'interpreter' | 'targets' | 'machine' | 'machineName'>;
+/** What the report needs of a file's ELF headers: small enough to post between threads. */
+export type ElfFacts = Pick<ElfHeaders, 'elfClass' | 'byteOrder' | 'abi' | 'type' | 'linkage' | 'interpreter' | 'targets' | 'machine' | 'machineName'>;
 
 /** What a walk found, in walk order where order matters (the ELF files). */
 export interface WalkPart {
@@ -61,7 +61,7 @@ function listDir(path: string | Buffer): { entries: Entry[]; bytes: boolean } {
   return { entries, bytes: false };
 }
 
-function facts(i: ElfInfo): ElfFacts {
+function facts(i: ElfHeaders): ElfFacts {
   return { elfClass: i.elfClass, byteOrder: i.byteOrder, abi: i.abi, type: i.type, linkage: i.linkage, interpreter: i.interpreter, targets: i.targets, machine: i.machine, machineName: i.machineName };
 }
 
@@ -71,7 +71,7 @@ const INVALID = 'invalid' as const;
 
 function parseFacts(read: ReadAt): ElfFacts | typeof INVALID {
   try {
-    return facts(parseElf(read));
+    return facts(parseElf(read, { pie: false }));
   } catch (err) {
     if (isXarchError(err)) return INVALID;
     throw err;
