@@ -214,7 +214,7 @@ test('--jobs: the report is byte for byte the same on one core and on several (/
 
 test('--jobs: names that are not UTF-8, in a tree larger than one walk part, come out the same', async () => {
   const root = path.join(work, 'wide');
-  // More entries than the walk's first part (scan/parallel.ts FIRST_BUDGET), so that workers start.
+  // More entries than the walk's first part (scan/parallel.ts FIRST_BUDGET), though too narrow for workers to start at once (WIDE).
   for (let d = 0; d < 24; d++) {
     const dir = path.join(root, `d${d}`, 'sub');
     mkdirSync(dir, { recursive: true });
@@ -267,6 +267,33 @@ test('--jobs: workers take part in a large tree, and the report is the one of a 
   const shared = await scanTreeParallel('/usr/lib', { jobs: 2, firstBudget: 1024, stats });
   assert.ok(stats.workerWalks > 0, 'a worker walked part of the tree');
   assert.deepEqual({ ...shared, seconds: 0 }, { ...scanTree('/usr/lib'), seconds: 0 });
+});
+
+test('--jobs: a tree the first part leaves narrow gets a second part before any worker, and the report of a single walk', async () => {
+  const { scanTreeParallel } = await import('../src/scan/parallel.js');
+  const root = path.join(work, 'narrow');
+  for (let d = 0; d < 10; d++) {
+    mkdirSync(path.join(root, `d${d}`), { recursive: true });
+    for (let f = 0; f < 100; f++) writeFileSync(path.join(root, `d${d}`, `f${f}`), 'text');
+    copyFileSync('/bin/true', path.join(root, `d${d}`, 'true'));
+  }
+  // 1,021 entries: the first 600 leave fewer than WIDE (64) directories, and the second 600 finish the tree.
+  const stats = { workerWalks: 0, workers: 0 };
+  const rep = await scanTreeParallel(root, { jobs: 2, firstBudget: 600, stats });
+  assert.deepEqual(stats, { workerWalks: 0, workers: 0 }, 'no worker started');
+  // Wide: 120 directories left after the first 600 entries, and a worker starts at once.
+  const wide = path.join(work, 'narrow-wide');
+  for (let d = 0; d < 120; d++) {
+    mkdirSync(path.join(wide, `d${d}`), { recursive: true });
+    for (let f = 0; f < 10; f++) writeFileSync(path.join(wide, `d${d}`, `f${f}`), 'text');
+  }
+  const wideStats = { workerWalks: 0, workers: 0 };
+  const wideRep = await scanTreeParallel(wide, { jobs: 2, firstBudget: 600, stats: wideStats });
+  assert.equal(wideStats.workers, 1);
+  assert.deepEqual({ ...wideRep, seconds: 0 }, { ...scanTree(wide), seconds: 0 });
+  assert.deepEqual({ ...rep, seconds: 0 }, { ...scanTree(root), seconds: 0 });
+  assert.equal(rep.files, 1010);
+  assert.equal(rep.elfFiles, 10);
 });
 
 test('--jobs: not a whole number of at least 1 is a usage error', () => {
