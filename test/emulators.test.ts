@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { elfIsStatic, emulatorVersion, findEmulators, installedTargets, parseEmu
 import { bestEmulator, emulatorHint, honoursP, type Emulator } from '../src/emulators/emulator.js';
 import { getTarget } from '../src/core/arch.js';
 import { renderRegister, ruleFromTarget } from '../src/core/rule.js';
-import { fixtureRoot, inSandbox, needFixture, needSandbox } from './helpers/env.js';
+import { fixtureRoot, inSandbox, needCommand, needFixture, needSandbox } from './helpers/env.js';
 
 const QEMU_AARCH64 = '/usr/bin/qemu-aarch64-static';
 const WRAPPER = '/usr/libexec/qemu-binfmt/aarch64-binfmt-P';
@@ -166,4 +166,35 @@ test('installedTargets: the targets findEmulators finds an emulator for, on the 
   const full = new Set(findEmulators(search).map((e) => e.target));
   assert.ok(full.size > 20, `${full.size} targets have emulators here`);
   assert.deepEqual([...installedTargets(search)].sort(), [...full].sort());
+});
+
+test('installedTargets: asks qemu-<cpu>-static first and reads no directory once every CPU is known (strace)', { skip: needCommand('strace', 'strace') }, () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'xarch-installed-'));
+  try {
+    const first = path.join(tmp, 'first');
+    const later = path.join(tmp, 'later');
+    mkdirSync(first);
+    mkdirSync(later);
+    copyFileSync(process.execPath, path.join(first, 'qemu-aarch64-static'));
+    copyFileSync(process.execPath, path.join(later, 'qemu-riscv64-static'));
+    const url = new URL('../src/emulators/discover.js', import.meta.url).href;
+    const code = `const m = await import(${JSON.stringify(url)}); const [a, b, cpus] = process.argv.slice(1); console.log([...m.installedTargets({ root: '', dirs: [a, b], path: '', cpus: new Set(cpus.split(',')) })].join(','));`;
+    const trace = path.join(tmp, 'trace');
+    const run = (cpus: string) => {
+      const r = spawnSync('strace', ['-f', '-e', 'trace=statx,newfstatat,lstat,stat,readlink,openat', '-o', trace, process.execPath, '--input-type=module', '-e', code, first, later, cpus], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return { out: r.stdout.trim(), asked: readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes(tmp)) };
+    };
+    const one = run('aarch64');
+    assert.equal(one.out, 'aarch64');
+    assert.ok(one.asked.some((l) => l.includes('/first/qemu-aarch64-static')), one.asked.join('\n'));
+    assert.deepEqual(one.asked.filter((l) => /first\/(qemu-aarch64"|qemu-aarch64-binfmt-P|aarch64-binfmt-P)/.test(l) || l.includes('/later')), [], 'nothing asked after the static one was found');
+    // A CPU not found in the first directory is looked for in the next.
+    const two = run('aarch64,riscv64');
+    assert.deepEqual(two.out.split(',').sort(), ['aarch64', 'riscv64']);
+    assert.ok(two.asked.some((l) => l.includes('/later/qemu-riscv64-static')), two.asked.join('\n'));
+    assert.ok(!two.asked.some((l) => l.includes('/later/qemu-aarch64')), 'a CPU already known is not asked again');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

@@ -1780,8 +1780,10 @@ function* emulatorFiles(opts, skip) {
   const dirs = [...opts.extraDirs ?? [], ...opts.dirs ?? DEFAULT_EMULATOR_DIRS, ...pathDirs];
   const seenDirs = /* @__PURE__ */ new Set();
   const seenReal = /* @__PURE__ */ new Set();
-  const wanted = opts.cpus && candidateNames(opts.cpus);
+  let wanted = opts.cpus && candidateNames(opts.cpus);
+  if (wanted && skip) wanted = [...wanted.filter((n) => n.base.endsWith("-static")), ...wanted.filter((n) => !n.base.endsWith("-static"))];
   for (const d of dirs) {
+    if (wanted && skip && wanted.every((n) => skip(n.cpu))) return;
     const dir = root ? path3.join(root, d) : d;
     let realDir;
     try {

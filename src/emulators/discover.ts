@@ -236,8 +236,14 @@ function* emulatorFiles(opts: FindOptions, skip?: (cpu: string) => boolean): Gen
   const dirs = [...(opts.extraDirs ?? []), ...(opts.dirs ?? DEFAULT_EMULATOR_DIRS), ...pathDirs];
   const seenDirs = new Set<string>();
   const seenReal = new Set<string>();
-  const wanted = opts.cpus && candidateNames(opts.cpus);
+  let wanted = opts.cpus && candidateNames(opts.cpus);
+  // With `skip` (installedTargets, which asks only whether a CPU has one), the
+  // name most installs have, qemu-<cpu>-static, is asked first: once it is
+  // found, the CPU's other names are skipped, not asked in vain.
+  if (wanted && skip) wanted = [...wanted.filter((n) => n.base.endsWith('-static')), ...wanted.filter((n) => !n.base.endsWith('-static'))];
   for (const d of dirs) {
+    // Every CPU skipped: no directory left to read.
+    if (wanted && skip && wanted.every((n) => skip(n.cpu))) return;
     const dir = root ? path.join(root, d) : d;
     let realDir: string;
     try {
